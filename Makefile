@@ -1,0 +1,122 @@
+# dockgate: Docker Engine authorization plugin.
+#
+#   make          build build/dockgate
+#   make run      install missing packages, build, serve policies/default.yaml
+#   make test     install missing packages, build, run every test
+#   make asan     build with AddressSanitizer + UBSan into build/asan
+
+CC ?= cc
+BUILD ?= build
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+PKGS = libmicrohttpd jansson yaml-0.1
+WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
+       -Wstrict-prototypes -Wmissing-prototypes
+# Lazily expanded: pkg-config runs only when a compile needs it, so `make
+# run`/`make test` can install the packages before anything asks for them.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude \
+             $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+SRCS := $(wildcard plugin/*.c)
+LIB_SRCS := $(filter-out plugin/main.c,$(SRCS))
+OBJS = $(LIB_SRCS:plugin/%.c=$(BUILD)/obj/%.o)
+HDRS := $(wildcard include/*.h)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
+
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: all run deps test test-all unit check-policies integration asan \
+        test-asan test-valgrind e2e clean install uninstall format-check
+
+all: $(BUILD)/dockgate
+
+$(BUILD)/obj/%.o: plugin/%.c $(HDRS) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libdockgate.a: $(OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/dockgate: $(BUILD)/obj/main.o $(BUILD)/libdockgate.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/unit/%.o: tests/unit/%.c $(HDRS) | $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libdockgate.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/obj $(BUILD)/unit:
+	mkdir -p $@
+
+deps:
+	contrib/install-deps.sh build
+
+run: deps
+	$(MAKE) all
+	$(BUILD)/dockgate serve --policy policies/default.yaml \
+		--socket /run/docker/plugins/dockgate.sock
+
+# The README's test command: everything, from a fresh Debian machine.
+test:
+	contrib/install-deps.sh test e2e
+	$(MAKE) test-all
+
+test-all: all unit check-policies integration test-asan test-valgrind e2e
+	@echo "make test: all suites passed"
+
+unit: $(BUILD)/test_unit
+	$(BUILD)/test_unit
+
+check-policies: $(BUILD)/dockgate
+	$(BUILD)/dockgate check policies/*.yaml
+
+integration: $(BUILD)/dockgate
+	DOCKGATE=$(BUILD)/dockgate tests/integration/run.sh
+
+asan:
+	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+		build/asan/dockgate build/asan/test_unit
+
+# Unit and integration tests again under ASan + UBSan.
+test-asan: asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		build/asan/test_unit
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		DOCKGATE=build/asan/dockgate tests/integration/run.sh
+
+# Unit tests in one process (no fork) and the integration test under
+# memcheck: any error or definite/indirect leak fails.
+VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+test-valgrind: $(BUILD)/test_unit $(BUILD)/dockgate
+	CK_FORK=no $(VALGRIND) $(BUILD)/test_unit
+	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
+		tests/integration/run.sh
+
+e2e: $(BUILD)/dockgate
+	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate tests/e2e/run.sh
+
+install: $(BUILD)/dockgate
+	install -D -m 0755 $(BUILD)/dockgate $(DESTDIR)$(PREFIX)/sbin/dockgate
+	@if [ -e $(DESTDIR)/etc/dockgate/policy.yaml ]; then \
+		echo "keeping existing $(DESTDIR)/etc/dockgate/policy.yaml"; \
+	else \
+		install -D -m 0644 policies/default.yaml $(DESTDIR)/etc/dockgate/policy.yaml; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/dockgate
+
+format-check:
+	clang-format --dry-run --Werror plugin/*.c include/*.h
+
+clean:
+	rm -rf build

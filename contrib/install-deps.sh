@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs the Debian packages dockgate needs, only those that are missing.
+# Usage: contrib/install-deps.sh build|test|e2e ...
+# Runs apt-get only when something is absent, so a machine that has
+# everything never touches the network.
+set -eu
+
+pkgs_build="build-essential pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev"
+pkgs_test="check curl valgrind clang"
+pkgs_e2e="docker.io busybox-static systemd"
+
+want=""
+for set in "$@"; do
+	case "$set" in
+	build) want="$want $pkgs_build" ;;
+	test) want="$want $pkgs_build $pkgs_test" ;;
+	e2e) want="$want $pkgs_e2e" ;;
+	*) echo "install-deps: unknown set '$set' (build|test|e2e)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# policy-rc.d keeps the package scripts from starting a system dockerd we
+# never asked for; the tests start their own private one.
+$SUDO apt-get install -y -qq --no-install-recommends $missing </dev/null

@@ -1,0 +1,36 @@
+/* authz_proto: the only module that knows Docker's AuthZ wire field names.
+ * Decodes the JSON dockerd POSTs to /AuthZPlugin.AuthZReq and encodes the
+ * reply. */
+#ifndef DOCKGATE_AUTHZ_PROTO_H
+#define DOCKGATE_AUTHZ_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct authz_req {
+	char *user;         /* TLS client certificate CN, "" over the Unix socket */
+	char *authn_method; /* "TLS" or "" */
+	char *method;       /* "POST", ... ("" when absent) */
+	char *uri;          /* raw RequestUri, not decoded ("" when absent) */
+	bool has_body;      /* RequestBody present and not null */
+	unsigned char *body; /* decoded RequestBody, NUL-terminated; NULL if absent */
+	size_t body_len;
+	bool body_bad;      /* RequestBody present but not valid base64 */
+};
+
+/* Decodes one AuthZReq. Keys match as Go's encoding/json would (any case of
+ * "RequestUri", Unicode folds). Returns 0 and fills *req (free with
+ * authz_req_clear), or -1 with *why set to a new string saying why. */
+int authz_req_decode(const char *data, size_t len, struct authz_req *req,
+                     char **why);
+void authz_req_clear(struct authz_req *req);
+
+/* Returns a new JSON string {"Allow":allow,"Msg":msg} (Msg left out when
+ * msg is NULL), or NULL on allocation failure. */
+char *authz_reply(bool allow, const char *msg);
+
+/* The fixed replies. Static strings. */
+extern const char authz_activate_reply[];   /* {"Implements":["authz"]} */
+extern const char authz_res_allow_reply[];  /* {"Allow":true} */
+
+#endif

@@ -1,0 +1,33 @@
+/* strbuf: a growable NUL-terminated byte buffer. */
+#ifndef DOCKGATE_STRBUF_H
+#define DOCKGATE_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *buf; /* always NUL-terminated once anything was added */
+	size_t len;
+	size_t cap;
+	int oom; /* set when an allocation failed; further adds are dropped */
+};
+
+#define STRBUF_INIT {NULL, 0, 0, 0}
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_adds(struct strbuf *sb, const char *s);
+void strbuf_addc(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends s with control characters, quotes and backslashes escaped, so a
+ * value from a request can never forge a log field or a new line. */
+void strbuf_add_escaped(struct strbuf *sb, const char *s);
+/* Returns the buffer (a new string the caller frees; "" when empty) and
+ * resets sb. Returns NULL when an allocation failed. */
+char *strbuf_detach(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+
+/* printf into a new string; NULL on failure. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

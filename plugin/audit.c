@@ -1,0 +1,76 @@
+/* audit: one line per decision on the log stream. Only the request line,
+ * identity, action, image and rule ids: never bodies, headers or values a
+ * client could use to smuggle secrets or forged lines into the log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "audit.h"
+#include "strbuf.h"
+
+static void add_time(struct strbuf *sb)
+{
+	struct timeval tv;
+	struct tm tm;
+	char buf[40];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	strbuf_addf(sb, "%s.%03ldZ", buf, (long)(tv.tv_usec / 1000));
+}
+
+static void add_field(struct strbuf *sb, const char *name, const char *value)
+{
+	strbuf_addf(sb, " %s=\"", name);
+	strbuf_add_escaped(sb, value ? value : "");
+	strbuf_addc(sb, '"');
+}
+
+/* The rule ids of d's violations that are (enforced == want), comma
+ * separated, or "-". */
+static void add_rules(struct strbuf *sb, const char *name,
+                      const struct decision *d, bool want)
+{
+	size_t n = 0;
+	strbuf_addf(sb, " %s=", name);
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->v[i].enforced != want)
+			continue;
+		strbuf_addf(sb, "%s%s", n++ ? "," : "", rule_name(d->v[i].rule));
+	}
+	if (n == 0)
+		strbuf_addc(sb, '-');
+}
+
+void audit_log(FILE *out, const struct request *rq, const struct decision *d,
+               long latency_us)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (out == NULL)
+		return;
+	add_time(&sb);
+	strbuf_addf(&sb, " dockgate: %s", d->allow ? "allow" : "deny");
+	if (rq != NULL) {
+		strbuf_addf(&sb, " action=%s", action_name(rq->route.action));
+		add_field(&sb, "method", rq->method);
+		add_field(&sb, "path", rq->route.path);
+		add_field(&sb, "user", rq->user);
+		if (rq->authn_method && rq->authn_method[0])
+			add_field(&sb, "authn", rq->authn_method);
+	}
+	if (d->image != NULL)
+		add_field(&sb, "image", d->image);
+	add_rules(&sb, "rules", d, true);
+	add_rules(&sb, "audit", d, false);
+	strbuf_addf(&sb, " latency_us=%ld\n", latency_us);
+	char *line = strbuf_detach(&sb);
+	if (line != NULL) {
+		fputs(line, out);
+		fflush(out);
+	}
+	free(line);
+}

@@ -1,0 +1,112 @@
+/* authz_proto: Docker's AuthZ plugin wire format (pkg/authorization). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "authz_proto.h"
+#include "base64.h"
+#include "gojson.h"
+#include "strbuf.h"
+
+const char authz_activate_reply[] = "{\"Implements\":[\"authz\"]}";
+const char authz_res_allow_reply[] = "{\"Allow\":true}";
+
+/* Copies the string field name of obj into *out ("" when absent). Returns
+ * 0, or -1 with *why set. */
+static int get_str(const json_t *obj, const char *name, char **out, char **why)
+{
+	const char *v = "";
+	enum gojson_status st = gojson_get_string(obj, name, &v);
+	if (st == GOJSON_BADTYPE) {
+		*why = xasprintf("field %s is not a string", name);
+		return -1;
+	}
+	*out = strdup(st == GOJSON_OK ? v : "");
+	if (*out == NULL) {
+		*why = strdup("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int authz_req_decode(const char *data, size_t len, struct authz_req *req,
+                     char **why)
+{
+	json_error_t err;
+	const char *dup = NULL;
+
+	memset(req, 0, sizeof *req);
+	*why = NULL;
+	json_t *root = json_loadb(data, len, 0, &err);
+	if (root == NULL) {
+		*why = xasprintf("AuthZ request is not valid JSON: %s", err.text);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		*why = strdup("AuthZ request is not a JSON object");
+		goto fail;
+	}
+	if (!gojson_unambiguous(root, &dup)) {
+		*why = xasprintf("AuthZ request has ambiguous key '%s'", dup);
+		goto fail;
+	}
+	if (get_str(root, "User", &req->user, why) < 0 ||
+	    get_str(root, "UserAuthNMethod", &req->authn_method, why) < 0 ||
+	    get_str(root, "RequestMethod", &req->method, why) < 0 ||
+	    get_str(root, "RequestUri", &req->uri, why) < 0)
+		goto fail;
+
+	const char *b64;
+	enum gojson_status st = gojson_get_string(root, "RequestBody", &b64);
+	if (st == GOJSON_BADTYPE) {
+		*why = strdup("field RequestBody is not a string");
+		goto fail;
+	}
+	if (st == GOJSON_OK) {
+		req->has_body = true;
+		req->body = base64_decode(b64, strlen(b64), &req->body_len);
+		if (req->body == NULL)
+			req->body_bad = true;
+	}
+	json_decref(root);
+	return 0;
+fail:
+	json_decref(root);
+	authz_req_clear(req);
+	if (*why == NULL)
+		*why = strdup("out of memory");
+	return -1;
+}
+
+void authz_req_clear(struct authz_req *req)
+{
+	if (req == NULL)
+		return;
+	free(req->user);
+	free(req->authn_method);
+	free(req->method);
+	free(req->uri);
+	free(req->body);
+	memset(req, 0, sizeof *req);
+}
+
+char *authz_reply(bool allow, const char *msg)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "Allow", json_boolean(allow));
+	if (msg != NULL) {
+		/* Everything in msg came from valid UTF-8, but a reply that
+		 * silently lost its reason would be worse than a vague one. */
+		json_t *m = json_string(msg);
+		if (m == NULL)
+			m = json_string("denied by dockgate (reason not printable)");
+		json_object_set_new(o, "Msg", m);
+	}
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}

@@ -1,0 +1,65 @@
+/* decide: one AuthZReq in, one reply out. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "authz_proto.h"
+#include "audit.h"
+#include "decide.h"
+#include "decision.h"
+#include "eval.h"
+#include "request.h"
+
+const char decide_fallback_deny[] =
+    "{\"Allow\":false,\"Msg\":\"[authz-request] dockgate could not process "
+    "this request; try again, and tell your platform team if it persists\"}";
+
+static long elapsed_us(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000000L +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+char *decide(const struct policy *p, const char *data, size_t len,
+             bool *allow, FILE *log)
+{
+	struct timespec t0;
+	struct authz_req az;
+	struct request rq;
+	struct decision d;
+	char *why = NULL;
+	bool have_rq = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&d, 0, sizeof d);
+	memset(&rq, 0, sizeof rq);
+	if (authz_req_decode(data, len, &az, &why) < 0) {
+		/* Not even the protocol could be read: nothing to judge, and
+		 * no mode can make that an allow. */
+		decision_add(&d, RULE_AUTHZ_REQUEST, REASON_URI_INVALID, true, NULL,
+		             why);
+		d.allow = false;
+	} else if (request_build(&az, &rq, &why) < 0) {
+		decision_add(&d, RULE_AUTHZ_REQUEST, REASON_URI_INVALID,
+		             p->mode == POLICY_ENFORCE, NULL, why);
+		d.allow = p->mode != POLICY_ENFORCE;
+		have_rq = true; /* method and user are known; path is not */
+	} else {
+		have_rq = true;
+		eval_request(p, &rq, &d);
+	}
+	free(why);
+
+	char *msg = d.allow ? NULL : decision_message(&d);
+	char *reply = authz_reply(d.allow, msg);
+	*allow = d.allow && reply != NULL;
+	audit_log(log, have_rq ? &rq : NULL, &d, elapsed_us(&t0));
+
+	free(msg);
+	decision_clear(&d);
+	request_clear(&rq);
+	authz_req_clear(&az);
+	return reply;
+}

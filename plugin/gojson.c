@@ -1,0 +1,190 @@
+/* gojson: field lookup with Go's encoding/json key matching. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gojson.h"
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Reads one folded unit at *p: an ASCII byte lowered, or the two non-ASCII
+ * runes whose simple fold orbit holds an ASCII letter (U+017F LATIN SMALL
+ * LONG S -> 's', U+212A KELVIN SIGN -> 'k'). Any other byte is returned as
+ * it is, which never equals an ASCII letter of a field name. Advances *p. */
+static unsigned char fold_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	if (s[0] == 0xc5 && s[1] == 0xbf) {
+		*p += 2;
+		return 's';
+	}
+	if (s[0] == 0xe2 && s[1] == 0x84 && s[2] == 0xaa) {
+		*p += 3;
+		return 'k';
+	}
+	*p += 1;
+	return ascii_lower(s[0]);
+}
+
+char *gojson_fold(const char *key)
+{
+	size_t len = strlen(key);
+	char *out = malloc(len + 1);
+	if (out == NULL)
+		return NULL;
+	const unsigned char *p = (const unsigned char *)key;
+	size_t o = 0;
+	while (*p)
+		out[o++] = (char)fold_next(&p);
+	out[o] = '\0';
+	return out;
+}
+
+/* True when key folds to name (an ASCII field name). No allocation: this
+ * runs for every key of every object read. */
+static bool fold_equal(const char *key, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)key;
+	const unsigned char *n = (const unsigned char *)name;
+	while (*p && *n) {
+		if (fold_next(&p) != ascii_lower(*n))
+			return false;
+		n++;
+	}
+	return *p == '\0' && *n == '\0';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool gojson_unambiguous(const json_t *obj, const char **dup)
+{
+	size_t n = json_object_size(obj);
+	if (n < 2)
+		return true;
+
+	/* One allocation for every folded key and the array that sorts them;
+	 * folding never makes a key longer. */
+	size_t total = 0;
+	const char *key;
+	json_t *val;
+	json_object_foreach((json_t *)(uintptr_t)obj, key, val) total += strlen(key) + 1;
+	char **sorted = malloc(n * 2 * sizeof *sorted + total);
+	if (sorted == NULL) {
+		*dup = "(out of memory)";
+		return false;
+	}
+	char **orig = sorted + n;
+	char *arena = (char *)(orig + n);
+	size_t i = 0;
+	json_object_foreach((json_t *)(uintptr_t)obj, key, val)
+	{
+		const unsigned char *p = (const unsigned char *)key;
+		sorted[i] = arena;
+		while (*p)
+			*arena++ = (char)fold_next(&p);
+		*arena++ = '\0';
+		i++;
+	}
+	(void)val;
+	memcpy(orig, sorted, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, cmp_str);
+
+	bool ok = true;
+	for (i = 1; i < n && ok; i++) {
+		if (strcmp(sorted[i - 1], sorted[i]) != 0)
+			continue;
+		ok = false;
+		/* Report a key as the request spelled it. */
+		size_t k = 0;
+		json_object_foreach((json_t *)(uintptr_t)obj, key, val)
+		{
+			if (orig[k++] == sorted[i]) {
+				*dup = key;
+				break;
+			}
+		}
+	}
+	free(sorted);
+	return ok;
+}
+
+enum gojson_status gojson_get(const json_t *obj, const char *name, json_t **out)
+{
+	const char *key;
+	json_t *val, *found = NULL;
+
+	if (!json_is_object(obj))
+		return GOJSON_BADTYPE;
+	/* Go lets the last matching key win; callers reject objects with
+	 * colliding keys before they read them, so any match is the match. */
+	json_object_foreach((json_t *)(uintptr_t)obj, key, val)
+	{
+		if (fold_equal(key, name))
+			found = val;
+	}
+	if (found == NULL || json_is_null(found))
+		return GOJSON_ABSENT;
+	*out = found;
+	return GOJSON_OK;
+}
+
+enum gojson_status gojson_get_string(const json_t *obj, const char *name,
+                                     const char **out)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, name, &v);
+	if (st != GOJSON_OK)
+		return st;
+	if (!json_is_string(v))
+		return GOJSON_BADTYPE;
+	*out = json_string_value(v);
+	return GOJSON_OK;
+}
+
+enum gojson_status gojson_get_bool(const json_t *obj, const char *name, bool *out)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, name, &v);
+	if (st != GOJSON_OK)
+		return st;
+	if (!json_is_boolean(v))
+		return GOJSON_BADTYPE;
+	*out = json_is_true(v);
+	return GOJSON_OK;
+}
+
+enum gojson_status gojson_get_int64(const json_t *obj, const char *name,
+                                    int64_t *out)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, name, &v);
+	if (st != GOJSON_OK)
+		return st;
+	/* jansson reads 1.0 and 1e3 as reals; Go refuses both for an int64
+	 * field, so do we. Out-of-range integers already failed the parse. */
+	if (!json_is_integer(v))
+		return GOJSON_BADTYPE;
+	*out = (int64_t)json_integer_value(v);
+	return GOJSON_OK;
+}
+
+enum gojson_status gojson_get_object(const json_t *obj, const char *name,
+                                     json_t **out)
+{
+	json_t *v;
+	const char *dup;
+	enum gojson_status st = gojson_get(obj, name, &v);
+	if (st != GOJSON_OK)
+		return st;
+	if (!json_is_object(v))
+		return GOJSON_BADTYPE;
+	if (!gojson_unambiguous(v, &dup))
+		return GOJSON_AMBIGUOUS;
+	*out = v;
+	return GOJSON_OK;
+}

@@ -1,0 +1,359 @@
+/* server: libmicrohttpd on a Unix socket. Buffers AuthZReq bodies up to a
+ * limit, hands them to decide(), and answers. The only file that includes
+ * microhttpd.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "authz_proto.h"
+#include "decide.h"
+#include "server.h"
+#include "strbuf.h"
+
+struct server {
+	struct MHD_Daemon *mhd;
+	pthread_mutex_t lock; /* guards policy (the pointer, not the policy) */
+	struct policy *policy;
+	size_t max_body;
+	FILE *log;
+	char *socket_path; /* the socket we created and must remove, or NULL */
+	dev_t sock_dev;
+	ino_t sock_ino;
+};
+
+enum endpoint { EP_ACTIVATE, EP_AUTHZ_REQ, EP_AUTHZ_RES, EP_UNKNOWN };
+
+/* Per-request state, from the first call of the handler until the request
+ * completes. */
+struct req_state {
+	enum endpoint ep;
+	struct strbuf body;
+	size_t seen;   /* bytes of body received, kept or not */
+	bool too_big;  /* body exceeded max_body: rest discarded */
+};
+
+static const char not_found_reply[] =
+    "{\"Err\":\"dockgate: unknown endpoint; dockerd calls /Plugin.Activate, "
+    "/AuthZPlugin.AuthZReq and /AuthZPlugin.AuthZRes\"}";
+static const char bad_method_reply[] =
+    "{\"Err\":\"dockgate: plugin endpoints take POST\"}";
+
+static enum endpoint endpoint_of(const char *url)
+{
+	if (strcmp(url, "/AuthZPlugin.AuthZReq") == 0)
+		return EP_AUTHZ_REQ;
+	if (strcmp(url, "/AuthZPlugin.AuthZRes") == 0)
+		return EP_AUTHZ_RES;
+	if (strcmp(url, "/Plugin.Activate") == 0)
+		return EP_ACTIVATE;
+	return EP_UNKNOWN;
+}
+
+/* Queues a reply. When must_free, body is a malloc'd string MHD frees. */
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
+                             const char *body, bool must_free)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    strlen(body), (void *)(uintptr_t)body,
+	    must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		if (must_free)
+			free((void *)(uintptr_t)body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        "application/vnd.docker.plugins.v1.2+json");
+	enum MHD_Result ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A new reference to the policy in force; the caller unrefs it. */
+static struct policy *current_policy(struct server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	struct policy *p = policy_ref(s->policy);
+	pthread_mutex_unlock(&s->lock);
+	return p;
+}
+
+static enum MHD_Result answer_authz_req(struct server *s,
+                                        struct MHD_Connection *conn,
+                                        struct req_state *st)
+{
+	char *out;
+	bool allow;
+
+	if (st->too_big || st->body.oom) {
+		char *msg = xasprintf(
+		    "[authz-request] the AuthZ request is larger than %zu bytes "
+		    "(%zu received), so it cannot be checked; send a smaller request",
+		    s->max_body, st->seen);
+		out = msg ? authz_reply(false, msg) : NULL;
+		free(msg);
+		if (out == NULL)
+			return reply(conn, MHD_HTTP_OK, decide_fallback_deny, false);
+		return reply(conn, MHD_HTTP_OK, out, true);
+	}
+	struct policy *p = current_policy(s);
+	out = decide(p, st->body.buf ? st->body.buf : "", st->body.len, &allow,
+	             s->log);
+	policy_unref(p);
+	if (out == NULL)
+		return reply(conn, MHD_HTTP_OK, decide_fallback_deny, false);
+	return reply(conn, MHD_HTTP_OK, out, true);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
+                              const char *url, const char *method,
+                              const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+	struct server *s = cls;
+	struct req_state *st = *con_cls;
+	(void)version;
+
+	if (st == NULL) {
+		st = calloc(1, sizeof *st);
+		if (st == NULL)
+			return MHD_NO;
+		st->ep = endpoint_of(url);
+		*con_cls = st;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		st->seen += n;
+		/* Only AuthZReq bodies are read; others are drained unread, and
+		 * nothing past the limit is kept. */
+		if (st->ep == EP_AUTHZ_REQ && !st->too_big) {
+			if (st->body.len + n > s->max_body)
+				st->too_big = true;
+			else
+				strbuf_add(&st->body, upload_data, n);
+		}
+		if (st->too_big)
+			strbuf_release(&st->body);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	if (st->ep == EP_UNKNOWN)
+		return reply(conn, MHD_HTTP_NOT_FOUND, not_found_reply, false);
+	if (strcmp(method, "POST") != 0)
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, bad_method_reply, false);
+	switch (st->ep) {
+	case EP_ACTIVATE:
+		return reply(conn, MHD_HTTP_OK, authz_activate_reply, false);
+	case EP_AUTHZ_RES:
+		return reply(conn, MHD_HTTP_OK, authz_res_allow_reply, false);
+	case EP_AUTHZ_REQ:
+		return answer_authz_req(s, conn, st);
+	case EP_UNKNOWN:
+		break;
+	}
+	return MHD_NO;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+	struct req_state *st = *con_cls;
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (st != NULL) {
+		strbuf_release(&st->body);
+		free(st);
+		*con_cls = NULL;
+	}
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("dockgate: http: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+int server_bind_unix(const char *path, char **why)
+{
+	struct sockaddr_un sa;
+	struct stat sb;
+
+	*why = NULL;
+	if (strlen(path) >= sizeof sa.sun_path) {
+		*why = xasprintf("%s: socket path is longer than %zu bytes", path,
+		                 sizeof sa.sun_path - 1);
+		return -1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+
+	/* Parent directories, as dockerd's plugin directory may not exist
+	 * before dockerd first runs. */
+	char *dir = strdup(path);
+	if (dir == NULL) {
+		*why = strdup("out of memory");
+		return -1;
+	}
+	for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			*why = xasprintf("%s: cannot create directory: %s", dir,
+			                 strerror(errno));
+			free(dir);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(dir);
+
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*why = xasprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			*why = xasprintf("%s: exists and is not a socket; refusing to "
+			                 "replace it", path);
+			goto fail;
+		}
+		/* A socket file: live if something accepts on it. */
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+			*why = xasprintf("%s: another process is serving on this socket "
+			                 "(is dockgate already running?)", path);
+			goto fail;
+		}
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			*why = xasprintf("socket: %s", strerror(errno));
+			return -1;
+		}
+		if (unlink(path) < 0 && errno != ENOENT) {
+			*why = xasprintf("%s: cannot remove stale socket: %s", path,
+			                 strerror(errno));
+			goto fail;
+		}
+	}
+	/* The umask makes the socket 0660 from its first moment, so no other
+	 * user can connect in the window before chmod. */
+	mode_t old = umask(0117);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (rc < 0) {
+		*why = xasprintf("%s: cannot bind: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (chmod(path, 0660) < 0 || listen(fd, 1024) < 0) {
+		*why = xasprintf("%s: %s", path, strerror(errno));
+		unlink(path);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+struct server *server_start(const struct server_config *cfg, struct policy *p,
+                            char **why)
+{
+	struct server *s = calloc(1, sizeof *s);
+	int fd = cfg->listen_fd;
+	struct stat sb;
+
+	*why = NULL;
+	if (s == NULL) {
+		*why = strdup("out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	s->policy = policy_ref(p);
+	s->max_body = cfg->max_body;
+	s->log = cfg->log;
+	if (fd < 0) {
+		fd = server_bind_unix(cfg->socket_path, why);
+		if (fd < 0)
+			goto fail;
+		s->socket_path = strdup(cfg->socket_path);
+		if (s->socket_path == NULL || stat(cfg->socket_path, &sb) < 0) {
+			*why = strdup("out of memory");
+			close(fd);
+			unlink(cfg->socket_path);
+			goto fail;
+		}
+		s->sock_dev = sb.st_dev;
+		s->sock_ino = sb.st_ino;
+	}
+	/* Every pool thread accepts on the shared socket; it must never
+	 * block one of them. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+	unsigned threads = cfg->threads;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+	s->mhd = MHD_start_daemon(
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
+	    NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+	    cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)NULL, MHD_OPTION_END);
+	if (s->mhd == NULL) {
+		*why = strdup("cannot start the HTTP server (libmicrohttpd)");
+		close(fd);
+		if (s->socket_path)
+			unlink(s->socket_path);
+		goto fail;
+	}
+	return s;
+fail:
+	policy_unref(s->policy);
+	pthread_mutex_destroy(&s->lock);
+	free(s->socket_path);
+	free(s);
+	return NULL;
+}
+
+void server_set_policy(struct server *s, struct policy *p)
+{
+	pthread_mutex_lock(&s->lock);
+	struct policy *old = s->policy;
+	s->policy = policy_ref(p);
+	pthread_mutex_unlock(&s->lock);
+	policy_unref(old);
+}
+
+void server_stop(struct server *s)
+{
+	struct stat sb;
+
+	if (s == NULL)
+		return;
+	MHD_stop_daemon(s->mhd); /* also closes the listening socket */
+	/* Remove the socket only if it is still ours: a newer instance may
+	 * have replaced it. */
+	if (s->socket_path != NULL && stat(s->socket_path, &sb) == 0 &&
+	    sb.st_dev == s->sock_dev && sb.st_ino == s->sock_ino)
+		unlink(s->socket_path);
+	policy_unref(s->policy);
+	pthread_mutex_destroy(&s->lock);
+	free(s->socket_path);
+	free(s);
+}

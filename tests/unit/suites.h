@@ -1,0 +1,17 @@
+/* Every libcheck suite of the unit test binary; one per module. */
+#ifndef DOCKGATE_TEST_SUITES_H
+#define DOCKGATE_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *base64_suite(void);
+Suite *gojson_suite(void);
+Suite *imageref_suite(void);
+Suite *route_suite(void);
+Suite *authz_proto_suite(void);
+Suite *request_suite(void);
+Suite *policy_suite(void);
+Suite *eval_suite(void);
+Suite *verdicts_suite(void);
+
+#endif
