@@ -1,0 +1,194 @@
+/* eval + decision: the exact text each reason renders to (what the user
+ * reads in their terminal), and how enforced and audit-only violations are
+ * laid out. Verdicts over whole requests live in tests/verdicts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "decision.h"
+#include "eval.h"
+#include "suites.h"
+
+static const struct {
+	enum rule_id rule;
+	enum reason reason;
+	const char *arg, *arg2;
+	const char *want;
+} renders[] = {
+    {RULE_NO_ROOT, REASON_USER_ROOT, "0:0", NULL,
+     "[no-root] container would run as root (User \"0:0\"); run as a non-root "
+     "numeric user, e.g. --user 1000:1000"},
+    {RULE_NO_ROOT, REASON_USER_ROOT, "a\"b\nc", NULL,
+     "[no-root] container would run as root (User \"a\\\"b\\nc\"); run as a "
+     "non-root numeric user, e.g. --user 1000:1000"},
+    {RULE_NO_ROOT, REASON_USER_UNSET, NULL, NULL,
+     "[no-root] no user given, so the container would run as the image's "
+     "default user (often root); add --user 1000:1000"},
+    {RULE_NO_ROOT, REASON_USER_INVALID, "-5", NULL,
+     "[no-root] user \"-5\" is not a valid uid:gid (ids are 0 to 2147483647); "
+     "use a non-root numeric user, e.g. --user 1000:1000"},
+    {RULE_READ_ONLY_ROOTFS, REASON_ROOTFS_WRITABLE, NULL, NULL,
+     "[read-only-rootfs] root filesystem is writable; add --read-only (and "
+     "--tmpfs /tmp if the program needs scratch space)"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "memory", NULL,
+     "[resource-limits] no memory limit; add --memory 512m"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "memory", "1610612736",
+     "[resource-limits] no memory limit; add --memory 512m (at most 1536m)"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "cpus", "1500000000",
+     "[resource-limits] no CPU limit; add --cpus 1 (at most 1.5)"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "pids", NULL,
+     "[resource-limits] no PID limit; add --pids-limit 256"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_OVER, "memory", "8589934592|4294967296",
+     "[resource-limits] memory limit 8g is above the maximum 4g; set --memory "
+     "4g or lower"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_OVER, "memory", "4294967297|4294967296",
+     "[resource-limits] memory limit 4294967297b is above the maximum 4g; set "
+     "--memory 4g or lower"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_OVER, "cpus", "2500000000|2000000000",
+     "[resource-limits] CPU limit 2.5 is above the maximum 2; set --cpus 2 or "
+     "lower"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_OVER, "pids", "5000|4096",
+     "[resource-limits] PID limit 5000 is above the maximum 4096; set "
+     "--pids-limit 4096 or lower"},
+    {RULE_CAPABILITIES, REASON_CAP_NOT_ALLOWED, "SYS_ADMIN", "NET_BIND_SERVICE",
+     "[capabilities] capability SYS_ADMIN is not allowed; remove --cap-add "
+     "SYS_ADMIN (the policy allows: NET_BIND_SERVICE)"},
+    {RULE_REGISTRIES, REASON_REGISTRY_DENIED, "docker.io/library/nginx",
+     "registry.example.com, ghcr.io/acme",
+     "[registries] image docker.io/library/nginx is not from an approved "
+     "registry; use an image under one of: registry.example.com, ghcr.io/acme"},
+    {RULE_REGISTRIES, REASON_IMAGE_ID, "sha256:abc", "registry.example.com",
+     "[registries] image \"sha256:abc\" is an image ID, so its registry cannot "
+     "be checked; use the image's name under an approved registry "
+     "(registry.example.com)"},
+    {RULE_REGISTRIES, REASON_IMAGE_INVALID, "A//b", "invalid reference format",
+     "[registries] image reference \"A//b\" cannot be parsed (invalid "
+     "reference format); use a reference like "
+     "registry.example.com/team/app:1.0"},
+    {RULE_REGISTRIES, REASON_IMAGE_MISSING, NULL, "registry.example.com",
+     "[registries] no image given; use an image from an approved registry "
+     "(registry.example.com)"},
+    {RULE_REQUEST_BODY, REASON_BODY_MISSING, NULL, NULL,
+     "[request-body] no request body reached the plugin, so the request "
+     "cannot be checked; send it as JSON (Content-Type: application/json) and "
+     "smaller than 1 MiB, which dockerd forwards"},
+    {RULE_REQUEST_BODY, REASON_BODY_AMBIGUOUS, NULL, "keys 'User' and 'user'",
+     "[request-body] request body is ambiguous (keys 'User' and 'user'); send "
+     "each field once, spelled as the Docker API documents it"},
+    {RULE_AUTHZ_REQUEST, REASON_URI_INVALID, NULL, "bad %-escape",
+     "[authz-request] request cannot be decoded (bad %-escape); send a "
+     "well-formed Docker API request"},
+};
+
+START_TEST(test_render)
+{
+	struct violation v = {renders[_i].rule, renders[_i].reason, true,
+	                      (char *)(uintptr_t)renders[_i].arg,
+	                      (char *)(uintptr_t)renders[_i].arg2};
+	char *got = decision_render_violation(&v);
+	ck_assert_str_eq(got, renders[_i].want);
+	free(got);
+}
+END_TEST
+
+START_TEST(test_message_layout)
+{
+	struct decision d = {.allow = true};
+	ck_assert_ptr_null(decision_message(&d));
+
+	ck_assert_int_eq(decision_add(&d, RULE_READ_ONLY_ROOTFS,
+	                              REASON_ROOTFS_WRITABLE, false, NULL, NULL), 0);
+	ck_assert(d.allow); /* audit-only never denies */
+	ck_assert_int_eq(decision_add(&d, RULE_NO_ROOT, REASON_USER_ROOT, true,
+	                              "0", NULL), 0);
+	ck_assert(!d.allow);
+	ck_assert_int_eq(decision_add(&d, RULE_RESOURCE_LIMITS,
+	                              REASON_LIMIT_MISSING, true, "pids", NULL), 0);
+	char *msg = decision_message(&d);
+	ck_assert_str_eq(
+	    msg, "2 policy violations:\n"
+	         "[no-root] container would run as root (User \"0\"); run as a "
+	         "non-root numeric user, e.g. --user 1000:1000\n"
+	         "[resource-limits] no PID limit; add --pids-limit 256\n"
+	         "not enforced yet (audit):\n"
+	         "[read-only-rootfs] root filesystem is writable; add --read-only "
+	         "(and --tmpfs /tmp if the program needs scratch space)");
+	free(msg);
+	decision_clear(&d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_ptr_null(d.v);
+}
+END_TEST
+
+START_TEST(test_single_violation_singular)
+{
+	struct decision d = {.allow = true};
+	decision_add(&d, RULE_NO_ROOT, REASON_USER_UNSET, true, NULL, NULL);
+	char *msg = decision_message(&d);
+	ck_assert_msg(strncmp(msg, "1 policy violation:\n[no-root] ", 30) == 0,
+	              "%s", msg);
+	free(msg);
+	decision_clear(&d);
+}
+END_TEST
+
+/* eval on a hand-built model: rules that are off are not run, and audit
+ * rules never flip the verdict. */
+START_TEST(test_eval_actions)
+{
+	struct policy p = {.version = 1};
+	struct request rq = {0};
+	struct decision d;
+	char user[] = "0";
+
+	rq.route.action = ACTION_CONTAINER_CREATE;
+	rq.body_status = BODY_OK;
+	rq.create.user = user;
+	eval_request(&p, &rq, &d);
+	ck_assert(d.allow);
+	ck_assert_uint_eq(d.n, 0);
+	decision_clear(&d);
+
+	p.action[RULE_NO_ROOT] = RULE_AUDIT;
+	eval_request(&p, &rq, &d);
+	ck_assert(d.allow);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert(!d.v[0].enforced);
+	decision_clear(&d);
+
+	p.action[RULE_NO_ROOT] = RULE_DENY;
+	eval_request(&p, &rq, &d);
+	ck_assert(!d.allow);
+	ck_assert_int_eq(d.v[0].reason, REASON_USER_ROOT);
+	decision_clear(&d);
+
+	p.mode = POLICY_AUDIT;
+	eval_request(&p, &rq, &d);
+	ck_assert(d.allow);
+	ck_assert_uint_eq(d.n, 1);
+	decision_clear(&d);
+
+	/* The same request on another route is not a container create. */
+	p.mode = POLICY_ENFORCE;
+	rq.route.action = ACTION_OTHER;
+	rq.body_status = BODY_NOT_NEEDED;
+	eval_request(&p, &rq, &d);
+	ck_assert(d.allow);
+	ck_assert_uint_eq(d.n, 0);
+	decision_clear(&d);
+}
+END_TEST
+
+Suite *eval_suite(void)
+{
+	Suite *s = suite_create("eval");
+	TCase *tc = tcase_create("render");
+	tcase_add_loop_test(tc, test_render, 0,
+	                    (int)(sizeof renders / sizeof renders[0]));
+	tcase_add_test(tc, test_message_layout);
+	tcase_add_test(tc, test_single_violation_singular);
+	tcase_add_test(tc, test_eval_actions);
+	suite_add_tcase(s, tc);
+	return s;
+}
