@@ -39,7 +39,13 @@ static void add_rules(struct strbuf *sb, const char *name,
 	for (size_t i = 0; i < d->n; i++) {
 		if (d->v[i].enforced != want)
 			continue;
-		strbuf_addf(sb, "%s%s", n++ ? "," : "", rule_name(d->v[i].rule));
+		/* A rule can fail more than once (three missing limits); list
+		 * each id once. */
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = d->v[j].enforced == want && d->v[j].rule == d->v[i].rule;
+		if (!seen)
+			strbuf_addf(sb, "%s%s", n++ ? "," : "", rule_name(d->v[i].rule));
 	}
 	if (n == 0)
 		strbuf_addc(sb, '-');

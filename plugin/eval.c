@@ -220,6 +220,22 @@ static void rule_capabilities(struct ctx *c)
 	free(allowed);
 }
 
+/* True when s could be a short image ID: hex only, optionally after
+ * "sha256:". dockerd's create looks a name up as a reference first and then
+ * as an ID prefix, so "4f2a" may run a local image of any name even though
+ * it parses as docker.io/library/4f2a:latest. */
+static bool maybe_short_id(const char *s)
+{
+	if (strncmp(s, "sha256:", 7) == 0)
+		s += 7;
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
 static void rule_registries(struct ctx *c)
 {
 	const char *image = c->rq->create.image;
@@ -229,6 +245,10 @@ static void rule_registries(struct ctx *c)
 	enum imageref_status st = IMAGEREF_EMPTY;
 	if (image != NULL && image[0] != '\0')
 		st = imageref_parse(image, &ref, &why);
+	if (st == IMAGEREF_OK && maybe_short_id(image)) {
+		imageref_clear(&ref);
+		st = IMAGEREF_ID;
+	}
 	if (st == IMAGEREF_INVALID) {
 		fail(c, REASON_IMAGE_INVALID, image, why);
 		return;
