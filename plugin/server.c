@@ -309,7 +309,9 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 		threads = n > 0 ? (unsigned)n : 1;
 	}
 	s->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
+	        MHD_USE_ERROR_LOG,
+	    0,
 	    NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 	    (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -346,7 +348,13 @@ void server_stop(struct server *s)
 
 	if (s == NULL)
 		return;
-	MHD_stop_daemon(s->mhd); /* also closes the listening socket */
+	/* Take the listening socket back before stopping: MHD_stop_daemon
+	 * would shutdown(2) it, and an inherited socket is shared with
+	 * systemd and the next instance, which must go on accepting. */
+	MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+	MHD_stop_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	/* Remove the socket only if it is still ours: a newer instance may
 	 * have replaced it. */
 	if (s->socket_path != NULL && stat(s->socket_path, &sb) == 0 &&

@@ -195,6 +195,45 @@ rc=$?
 detail="rc=$rc $out" check "an invalid policy is never served: every error printed, no socket" \
 	bash -c '[ "$1" != 0 ] && [ ! -e "$3" ] && [ "$(grep -c "bad.yaml:[0-9]*:[0-9]*: " <<<"$2")" -ge 2 ]' _ "$rc" "$out" "$TMP/bad.sock"
 
+# --- socket activation (sd_listen_fds) ----------------------------------------
+if command -v systemd-socket-activate >/dev/null; then
+	# shellcheck disable=SC2086
+	systemd-socket-activate -l "$TMP/sa.sock" $DOCKGATE serve --policy "$POLICY" \
+		2>>"$LOG" &
+	sa=$!
+	for i in $(seq 1 100); do [ -S "$TMP/sa.sock" ] && break; sleep 0.05; done
+	r=$(curl -s -m 60 --unix-socket "$TMP/sa.sock" -X POST \
+		--data-binary @"$CAP/create-default.1.json" http://dockgate/AuthZPlugin.AuthZReq)
+	detail=$r check "systemd-socket-activate: the inherited socket is served" \
+		grep -q '"Allow":false.*\[no-root\]' <<<"$r"
+	grep -q "on an inherited socket" "$LOG" || bad "startup log names the inherited socket"
+	kill -TERM $sa 2>/dev/null
+	wait $sa 2>/dev/null
+else
+	bad "systemd-socket-activate is installed (package systemd)"
+fi
+
+# A request sent while the service restarts waits in the socket's backlog
+# and is answered by the next instance.
+# shellcheck disable=SC2086
+python3 "$ROOT/tests/integration/sockact.py" "$TMP/sr.sock" "$TMP/sr.pid" 1 2 \
+	$DOCKGATE serve --policy "$POLICY" 2>>"$LOG" &
+holder=$!
+for i in $(seq 1 100); do [ -s "$TMP/sr.pid" ] && break; sleep 0.05; done
+first=$(cat "$TMP/sr.pid")
+r=$(curl -s -m 60 --unix-socket "$TMP/sr.sock" -X POST \
+	--data-binary @"$CAP/create-hardened.1.json" http://dockgate/AuthZPlugin.AuthZReq)
+kill -TERM "$first"
+r2=$(curl -s -m 60 --unix-socket "$TMP/sr.sock" -X POST \
+	--data-binary @"$CAP/create-uid0.1.json" http://dockgate/AuthZPlugin.AuthZReq)
+second=$(cat "$TMP/sr.pid")
+detail="$r / $r2 / pids $first $second" \
+	check "a request made during a restart is answered by the next instance" \
+	bash -c '[ "$1" = "{\"Allow\":true}" ] && grep -q "\[no-root\]" <<<"$2" && [ "$3" != "$4" ]' \
+	_ "$r" "$r2" "$first" "$second"
+kill -TERM "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
 # --- the offline commands --------------------------------------------------------
 $DOCKGATE eval --policy "$POLICY" "$CAP/create-hardened.1.json" >/dev/null
 rc=$?
