@@ -11,6 +11,7 @@ CFLAGS ?= -O2 -g
 LDFLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
+UNITDIR ?= /lib/systemd/system
 
 PKGS = libmicrohttpd jansson yaml-0.1
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
@@ -33,7 +34,7 @@ UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all run deps test test-all unit check-policies integration asan \
-        test-asan test-valgrind e2e clean install uninstall format-check
+        test-asan test-valgrind e2e demo clean install uninstall format-check
 
 all: $(BUILD)/dockgate
 
@@ -104,6 +105,14 @@ test-valgrind: $(BUILD)/test_unit $(BUILD)/dockgate
 e2e: $(BUILD)/dockgate
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate tests/e2e/run.sh
 
+# A private dockerd + dockgate sandbox: a denied docker run, then the fixed
+# one, then everything torn down.
+demo:
+	contrib/install-deps.sh build e2e
+	$(MAKE) all
+	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate contrib/demo.sh
+
+# The policy is the platform team's: an existing one is never overwritten.
 install: $(BUILD)/dockgate
 	install -D -m 0755 $(BUILD)/dockgate $(DESTDIR)$(PREFIX)/sbin/dockgate
 	@if [ -e $(DESTDIR)/etc/dockgate/policy.yaml ]; then \
@@ -111,9 +120,15 @@ install: $(BUILD)/dockgate
 	else \
 		install -D -m 0644 policies/default.yaml $(DESTDIR)/etc/dockgate/policy.yaml; \
 	fi
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' contrib/systemd/dockgate.service \
+		>$(DESTDIR)$(UNITDIR)/dockgate.service
+	install -m 0644 contrib/systemd/dockgate.socket $(DESTDIR)$(UNITDIR)/dockgate.socket
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/dockgate
+	rm -f $(DESTDIR)$(PREFIX)/sbin/dockgate $(DESTDIR)$(UNITDIR)/dockgate.service \
+		$(DESTDIR)$(UNITDIR)/dockgate.socket
+	@echo "left $(DESTDIR)/etc/dockgate/policy.yaml in place"
 
 format-check:
 	clang-format --dry-run --Werror plugin/*.c include/*.h
