@@ -1,0 +1,312 @@
+/* gojson suite: object keys matched to field names the way Go's
+ * encoding/json does (ASCII case, U+017F and U+212A), collisions refused,
+ * and the typed getters refusing what Go would refuse. One table per
+ * function; a case is one line. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gojson.h"
+#include "suites.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parses a table's JSON text; aborts the test when the table is wrong. */
+static json_t *load(const char *text)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
+	ck_assert_msg(j != NULL, "bad test JSON '%s': %s", text, err.text);
+	return j;
+}
+
+static const char *status_name(enum gojson_status st)
+{
+	switch (st) {
+	case GOJSON_OK:
+		return "OK";
+	case GOJSON_ABSENT:
+		return "ABSENT";
+	case GOJSON_AMBIGUOUS:
+		return "AMBIGUOUS";
+	case GOJSON_BADTYPE:
+		return "BADTYPE";
+	}
+	return "?";
+}
+
+#define ck_assert_status(got, want, what)                                     \
+	ck_assert_msg((got) == (want), "%s: got %s, want %s", (what),         \
+	              status_name(got), status_name(want))
+
+/* --- gojson_fold ------------------------------------------------------- */
+
+static const struct {
+	const char *in, *out;
+} fold_cases[] = {
+    {"", ""},
+    {"HostConfig", "hostconfig"},
+    {"HOSTCONFIG", "hostconfig"},
+    {"hostconfig", "hostconfig"},
+    {"A_b-1.Z", "a_b-1.z"},
+    {"@[`{", "@[`{"},                       /* neighbours of the letters */
+    {"Ho\xc5\xbftconfig", "hostconfig"},    /* U+017F LATIN SMALL LONG S */
+    {"\xc5\xbf\xc5\xbf", "ss"},
+    {"\xe2\x84\xaa" "ey", "key"},           /* U+212A KELVIN SIGN */
+    {"\xe2\x84\xaa\xe2\x84\xaa", "kk"},
+    {"\xe2\x84\xab", "\xe2\x84\xab"},       /* U+212B ANGSTROM SIGN: kept */
+    {"\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9"}, /* é kept */
+    {"\xc3\x89T\xc3\x89", "\xc3\x89t\xc3\x89"}, /* É kept (only ASCII lowered) */
+    {"\xc4\xb1", "\xc4\xb1"},               /* U+0131 dotless i: kept */
+    {"\xc4\xb0", "\xc4\xb0"},               /* U+0130 I with dot: kept */
+    {"\xc5\xbe", "\xc5\xbe"},               /* U+017E shares a lead byte */
+    {"\xc5", "\xc5"},                       /* truncated sequences */
+    {"a\xe2\x84", "a\xe2\x84"},
+    {"\xe2", "\xe2"},
+};
+
+START_TEST(test_fold)
+{
+	char *f = gojson_fold(fold_cases[_i].in);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f, fold_cases[_i].out);
+	free(f);
+}
+END_TEST
+
+/* --- gojson_get -------------------------------------------------------- */
+
+static const struct {
+	const char *json, *name;
+	enum gojson_status st;
+	const char *value; /* compact JSON of the value found, when OK */
+} get_cases[] = {
+    {"{\"hostconfig\":1}", "HostConfig", GOJSON_OK, "1"},
+    {"{\"HOSTCONFIG\":1}", "HostConfig", GOJSON_OK, "1"},
+    {"{\"HostConfig\":1}", "HostConfig", GOJSON_OK, "1"},
+    {"{\"Ho\xc5\xbftconfig\":1}", "HostConfig", GOJSON_OK, "1"},
+    {"{\"Ho\\u017ftconfig\":2}", "HostConfig", GOJSON_OK, "2"},
+    {"{\"\\u212Aey\":3}", "Key", GOJSON_OK, "3"},
+    {"{\"\\u212aEY\":3}", "key", GOJSON_OK, "3"},
+    {"{\"HOST\\u0043ONFIG\":4}", "HostConfig", GOJSON_OK, "4"},
+    {"{\"a\":1,\"hostconfig\":{\"x\":[]},\"b\":2}", "HostConfig", GOJSON_OK,
+     "{\"x\":[]}"},
+    {"{\"s\":\"v\"}", "S", GOJSON_OK, "\"v\""},
+    {"{\"s\":false}", "s", GOJSON_OK, "false"},
+    /* Go lets the last of two folding keys win. */
+    {"{\"user\":\"a\",\"User\":\"b\"}", "User", GOJSON_OK, "\"b\""},
+    {"{\"User\":\"b\",\"user\":\"a\"}", "User", GOJSON_OK, "\"a\""},
+    /* null is a field left zero. */
+    {"{\"HostConfig\":null}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{\"HostConfigX\":1}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{\"HostConfi\":1}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{\"Host_Config\":1}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{\"HostConf\\u0131g\":1}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{\"H\\u00f6stConfig\":1}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{\"\":1}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{\"Ho\\u017f\":1}", "HostConfig", GOJSON_ABSENT, NULL},
+    {"{\"x\":{\"HostConfig\":1}}", "HostConfig", GOJSON_ABSENT, NULL},
+    /* Not an object at all. */
+    {"[]", "HostConfig", GOJSON_BADTYPE, NULL},
+    {"\"HostConfig\"", "HostConfig", GOJSON_BADTYPE, NULL},
+    {"null", "HostConfig", GOJSON_BADTYPE, NULL},
+};
+
+START_TEST(test_get)
+{
+	json_t *obj = load(get_cases[_i].json);
+	json_t *sentinel = obj; /* never a value of itself */
+	json_t *v = sentinel;
+	enum gojson_status st = gojson_get(obj, get_cases[_i].name, &v);
+
+	ck_assert_status(st, get_cases[_i].st, get_cases[_i].json);
+	if (st == GOJSON_OK) {
+		char *dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		ck_assert_ptr_nonnull(dump);
+		ck_assert_str_eq(dump, get_cases[_i].value);
+		free(dump);
+	} else {
+		/* Callers rely on their default staying in place. */
+		ck_assert_ptr_eq(v, sentinel);
+	}
+	json_decref(obj);
+}
+END_TEST
+
+/* --- gojson_unambiguous ------------------------------------------------ */
+
+static const struct {
+	const char *json;
+	bool ok;
+	const char *dup1, *dup2; /* either may be reported */
+} unambiguous_cases[] = {
+    {"{}", true, NULL, NULL},
+    {"{\"User\":1}", true, NULL, NULL},
+    {"{\"User\":1,\"Image\":2}", true, NULL, NULL},
+    {"{\"User\":1,\"user\":2}", false, "User", "user"},
+    {"{\"user\":1,\"USER\":2}", false, "user", "USER"},
+    {"{\"HostConfig\":{},\"ho\\u017ftconfig\":{}}", false, "HostConfig",
+     "ho\xc5\xbftconfig"},
+    {"{\"Kind\":1,\"\\u212Aind\":2}", false, "Kind", "\xe2\x84\xaaind"},
+    {"{\"ss\":1,\"\\u017f\\u017f\":2}", false, "ss", "\xc5\xbf\xc5\xbf"},
+    {"{\"a\":1,\"User\":2,\"b\":3,\"c\":4,\"uSeR\":5,\"d\":6}", false, "User",
+     "uSeR"},
+    {"{\"z\":1,\"y\":2,\"x\":3,\"Z\":4}", false, "z", "Z"},
+    /* Collisions inside a nested object are its reader's business. */
+    {"{\"a\":{\"b\":1,\"B\":2}}", true, NULL, NULL},
+    /* Only the two ASCII-folding runes count; other bytes are kept. */
+    {"{\"\\u00e9\":1,\"\\u00c9\":2}", true, NULL, NULL},
+    {"{\"k\":1,\"\\u212B\":2}", true, NULL, NULL},
+    {"{\"User\":1,\"Users\":2,\"Use\":3}", true, NULL, NULL},
+};
+
+START_TEST(test_unambiguous)
+{
+	json_t *obj = load(unambiguous_cases[_i].json);
+	const char *dup = NULL;
+	bool ok = gojson_unambiguous(obj, &dup);
+
+	ck_assert_msg(ok == unambiguous_cases[_i].ok, "%s: got %d",
+	              unambiguous_cases[_i].json, ok);
+	if (!ok) {
+		ck_assert_ptr_nonnull(dup);
+		ck_assert_msg(strcmp(dup, unambiguous_cases[_i].dup1) == 0 ||
+		                  strcmp(dup, unambiguous_cases[_i].dup2) == 0,
+		              "%s: reported '%s'", unambiguous_cases[_i].json,
+		              dup);
+		/* Borrowed from obj: the key itself, not a copy. */
+		ck_assert_ptr_nonnull(json_object_get(obj, dup));
+	}
+	json_decref(obj);
+}
+END_TEST
+
+/* --- typed getters ----------------------------------------------------- */
+
+enum getter { G_STRING, G_BOOL, G_INT64, G_OBJECT };
+
+static const struct {
+	enum getter g;
+	const char *json;
+	enum gojson_status st;
+	const char *s; /* G_STRING value, G_OBJECT compact dump */
+	int64_t i;     /* G_INT64 value, G_BOOL 0/1 */
+} typed_cases[] = {
+    {G_INT64, "{\"n\":1}", GOJSON_OK, NULL, 1},
+    {G_INT64, "{\"N\":-7}", GOJSON_OK, NULL, -7},
+    {G_INT64, "{\"n\":-0}", GOJSON_OK, NULL, 0},
+    {G_INT64, "{\"n\":9223372036854775807}", GOJSON_OK, NULL, INT64_MAX},
+    {G_INT64, "{\"n\":-9223372036854775808}", GOJSON_OK, NULL, INT64_MIN},
+    {G_INT64, "{\"n\":1.5}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":1e3}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":1E3}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":1.0}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":-0.0}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":\"1\"}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":true}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":[1]}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":{}}", GOJSON_BADTYPE, NULL, 0},
+    {G_INT64, "{\"n\":null}", GOJSON_ABSENT, NULL, 0},
+    {G_INT64, "{\"m\":1}", GOJSON_ABSENT, NULL, 0},
+    {G_STRING, "{\"n\":\"x\"}", GOJSON_OK, "x", 0},
+    {G_STRING, "{\"N\":\"\"}", GOJSON_OK, "", 0},
+    {G_STRING, "{\"n\":\"\\u00e9\"}", GOJSON_OK, "\xc3\xa9", 0},
+    {G_STRING, "{\"n\":1}", GOJSON_BADTYPE, NULL, 0},
+    {G_STRING, "{\"n\":0}", GOJSON_BADTYPE, NULL, 0},
+    {G_STRING, "{\"n\":false}", GOJSON_BADTYPE, NULL, 0},
+    {G_STRING, "{\"n\":[\"x\"]}", GOJSON_BADTYPE, NULL, 0},
+    {G_STRING, "{\"n\":{}}", GOJSON_BADTYPE, NULL, 0},
+    {G_STRING, "{\"n\":null}", GOJSON_ABSENT, NULL, 0},
+    {G_BOOL, "{\"n\":true}", GOJSON_OK, NULL, 1},
+    {G_BOOL, "{\"N\":false}", GOJSON_OK, NULL, 0},
+    {G_BOOL, "{\"n\":\"true\"}", GOJSON_BADTYPE, NULL, 0},
+    {G_BOOL, "{\"n\":1}", GOJSON_BADTYPE, NULL, 0},
+    {G_BOOL, "{\"n\":0}", GOJSON_BADTYPE, NULL, 0},
+    {G_BOOL, "{\"n\":[]}", GOJSON_BADTYPE, NULL, 0},
+    {G_BOOL, "{\"n\":null}", GOJSON_ABSENT, NULL, 0},
+    {G_OBJECT, "{\"n\":{}}", GOJSON_OK, "{}", 0},
+    {G_OBJECT, "{\"N\":{\"a\":1,\"b\":2}}", GOJSON_OK, "{\"a\":1,\"b\":2}", 0},
+    {G_OBJECT, "{\"n\":{\"a\":1,\"A\":2}}", GOJSON_AMBIGUOUS, NULL, 0},
+    {G_OBJECT, "{\"n\":{\"\\u212a\":1,\"K\":2}}", GOJSON_AMBIGUOUS, NULL, 0},
+    {G_OBJECT, "{\"n\":{\"a\":{\"b\":1,\"B\":2}}}", GOJSON_OK,
+     "{\"a\":{\"b\":1,\"B\":2}}", 0},
+    {G_OBJECT, "{\"n\":[]}", GOJSON_BADTYPE, NULL, 0},
+    {G_OBJECT, "{\"n\":\"x\"}", GOJSON_BADTYPE, NULL, 0},
+    {G_OBJECT, "{\"n\":1}", GOJSON_BADTYPE, NULL, 0},
+    {G_OBJECT, "{\"n\":null}", GOJSON_ABSENT, NULL, 0},
+};
+
+START_TEST(test_typed)
+{
+	json_t *obj = load(typed_cases[_i].json);
+	enum gojson_status st = GOJSON_OK;
+	const char *what = typed_cases[_i].json;
+
+	/* Each output starts at a sentinel that must survive anything but OK,
+	 * since callers preset their defaults there. */
+	switch (typed_cases[_i].g) {
+	case G_STRING: {
+		const char *sentinel = "sentinel", *s = sentinel;
+		st = gojson_get_string(obj, "n", &s);
+		ck_assert_status(st, typed_cases[_i].st, what);
+		if (st == GOJSON_OK)
+			ck_assert_str_eq(s, typed_cases[_i].s);
+		else
+			ck_assert_ptr_eq(s, sentinel);
+		break;
+	}
+	case G_BOOL: {
+		/* Preset to the opposite so a stray write shows. */
+		bool b = typed_cases[_i].st == GOJSON_OK ? !typed_cases[_i].i : true;
+		st = gojson_get_bool(obj, "n", &b);
+		ck_assert_status(st, typed_cases[_i].st, what);
+		ck_assert_int_eq(b, st == GOJSON_OK ? typed_cases[_i].i != 0 : true);
+		break;
+	}
+	case G_INT64: {
+		int64_t i = 424242;
+		st = gojson_get_int64(obj, "n", &i);
+		ck_assert_status(st, typed_cases[_i].st, what);
+		ck_assert_int_eq(i, st == GOJSON_OK ? typed_cases[_i].i : 424242);
+		break;
+	}
+	case G_OBJECT: {
+		json_t *sentinel = obj, *o = sentinel;
+		st = gojson_get_object(obj, "n", &o);
+		ck_assert_status(st, typed_cases[_i].st, what);
+		if (st == GOJSON_OK) {
+			char *dump = json_dumps(o, JSON_COMPACT);
+			ck_assert_ptr_nonnull(dump);
+			ck_assert_str_eq(dump, typed_cases[_i].s);
+			free(dump);
+		} else {
+			ck_assert_ptr_eq(o, sentinel);
+		}
+		break;
+	}
+	}
+	json_decref(obj);
+}
+END_TEST
+
+Suite *gojson_suite(void)
+{
+	Suite *s = suite_create("gojson");
+	TCase *tc = tcase_create("fold");
+	tcase_add_loop_test(tc, test_fold, 0, (int)N(fold_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("get");
+	tcase_add_loop_test(tc, test_get, 0, (int)N(get_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unambiguous");
+	tcase_add_loop_test(tc, test_unambiguous, 0, (int)N(unambiguous_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("typed");
+	tcase_add_loop_test(tc, test_typed, 0, (int)N(typed_cases));
+	suite_add_tcase(s, tc);
+	return s;
+}
