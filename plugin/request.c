@@ -116,6 +116,16 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 		*why = strdup("request body's HostConfig is not a JSON object");
 		goto out;
 	}
+	/* Older engines (20.10 among them: runconfig.ContainerConfigWrapper)
+	 * also embed a HostConfig in the top level and use it when the body
+	 * has no "HostConfig": {"Image":"x","CapAdd":["ALL"]} adds every
+	 * capability. Read the fields there then; engines that ignore them
+	 * only make this stricter. */
+	const char *hc_name = "HostConfig";
+	if (hc == NULL) {
+		hc = root;
+		hc_name = "Config";
+	}
 	if (hc != NULL) {
 		static const struct {
 			const char *name;
@@ -131,18 +141,18 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 			int64_t *dst = (int64_t *)((char *)spec + ints[i].off);
 			st = gojson_get_int64(hc, ints[i].name, dst);
 			if (st == GOJSON_BADTYPE) {
-				*why = field_why(st, "HostConfig", ints[i].name);
+				*why = field_why(st, hc_name, ints[i].name);
 				goto out;
 			}
 		}
 		st = gojson_get_bool(hc, "ReadonlyRootfs", &spec->readonly_rootfs);
 		if (st == GOJSON_BADTYPE) {
-			*why = field_why(st, "HostConfig", "ReadonlyRootfs");
+			*why = field_why(st, hc_name, "ReadonlyRootfs");
 			goto out;
 		}
 		st = get_strslice(hc, "CapAdd", &spec->cap_add, &spec->n_cap_add);
 		if (st != GOJSON_OK) {
-			*why = field_why(st, "HostConfig", "CapAdd");
+			*why = field_why(st, hc_name, "CapAdd");
 			goto out;
 		}
 	}

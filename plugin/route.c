@@ -40,7 +40,9 @@ const char *action_name(enum action a)
 enum span {
 	SPAN_NONE, /* the path is exactly prefix */
 	SPAN_ONE,  /* one non-empty segment: {id} */
-	SPAN_MANY, /* one or more segments: {name:.*}, image and plugin names */
+	SPAN_MANY, /* one or more segments: {name:.*}, for container, image and
+	            * plugin names (a legacy link alias "parent/alias" is a
+	            * container name) */
 };
 
 struct route_def {
@@ -55,8 +57,8 @@ struct route_def {
  * host or what images it holds. New rules add a row here. */
 static const struct route_def routes[] = {
     {"POST", "/containers/create", SPAN_NONE, "", ACTION_CONTAINER_CREATE},
-    {"POST", "/containers/", SPAN_ONE, "/update", ACTION_CONTAINER_UPDATE},
-    {"POST", "/containers/", SPAN_ONE, "/exec", ACTION_EXEC_CREATE},
+    {"POST", "/containers/", SPAN_MANY, "/update", ACTION_CONTAINER_UPDATE},
+    {"POST", "/containers/", SPAN_MANY, "/exec", ACTION_EXEC_CREATE},
     {"POST", "/images/create", SPAN_NONE, "", ACTION_IMAGE_CREATE},
     {"POST", "/images/load", SPAN_NONE, "", ACTION_IMAGE_LOAD},
     {"POST", "/images/", SPAN_MANY, "/tag", ACTION_IMAGE_TAG},
