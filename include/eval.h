@@ -14,7 +14,9 @@ enum reason {
 	REASON_USER_UNSET,       /* no User: the image default, often root */
 	REASON_USER_INVALID,     /* arg: the User given (uid/gid out of range) */
 	REASON_ROOTFS_WRITABLE,
-	REASON_LIMIT_MISSING,    /* arg: "memory" | "cpus" | "pids", arg2: max */
+	REASON_LIMIT_MISSING,    /* arg: missing kinds, "memory,cpus,pids" or a
+	                          * subset; arg2: "MEM|NANOCPUS|PIDS" ceilings,
+	                          * 0 where none */
 	REASON_LIMIT_OVER,       /* arg: "memory" ..., arg2: "value|max" */
 	REASON_CAP_NOT_ALLOWED,  /* arg: the capability as given, arg2: allowed */
 	REASON_IMAGE_MISSING,    /* no Config.Image; arg2: approved registries */

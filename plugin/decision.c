@@ -72,6 +72,42 @@ static const char *limit_noun(const char *what)
 	return "PID";
 }
 
+static const char *const limit_kinds[3] = {"memory", "cpus", "pids"};
+
+/* "no memory, CPU or PID limit; add --memory 512m --cpus 1 --pids-limit
+ * 256 (at most 4g, 2 and 4096)": kinds is the comma list of missing
+ * limits, maxima "MEM|NANOCPUS|PIDS" with 0 for no ceiling. */
+static void render_missing_limits(struct strbuf *sb, const char *kinds,
+                                  const char *maxima)
+{
+	const char *which[3];
+	long long max[3] = {0, 0, 0};
+	size_t n = 0, nmax = 0;
+
+	sscanf(maxima, "%lld|%lld|%lld", &max[0], &max[1], &max[2]);
+	for (int k = 0; k < 3; k++)
+		if (strstr(kinds, limit_kinds[k]) != NULL)
+			which[n++] = limit_kinds[k];
+	strbuf_adds(sb, "no ");
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(sb, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+		            limit_noun(which[i]));
+	strbuf_adds(sb, n == 1 ? " limit; add" : " limits; add");
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(sb, " %s %s", limit_flag(which[i]), limit_example(which[i]));
+	for (size_t i = 0; i < n; i++) {
+		int k = which[i] == limit_kinds[0] ? 0 : which[i] == limit_kinds[1] ? 1 : 2;
+		if (max[k] <= 0)
+			continue;
+		strbuf_adds(sb, nmax++ == 0 ? " (at most " : ", ");
+		add_limit(sb, which[i], max[k]);
+		if (n > 1)
+			strbuf_addf(sb, " %s", limit_noun(which[i]));
+	}
+	if (nmax > 0)
+		strbuf_addc(sb, ')');
+}
+
 static const char *or_empty(const char *s)
 {
 	return s ? s : "";
@@ -104,13 +140,7 @@ static void render(struct strbuf *sb, const struct violation *v)
 		                "--tmpfs /tmp if the program needs scratch space)");
 		break;
 	case REASON_LIMIT_MISSING:
-		strbuf_addf(sb, "no %s limit; add %s %s", limit_noun(a),
-		            limit_flag(a), limit_example(a));
-		if (v->arg2 != NULL) {
-			strbuf_adds(sb, " (at most ");
-			add_limit(sb, a, strtoll(b, NULL, 10));
-			strbuf_adds(sb, ")");
-		}
+		render_missing_limits(sb, a, b);
 		break;
 	case REASON_LIMIT_OVER: {
 		const char *bar = strchr(b, '|');

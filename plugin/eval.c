@@ -141,36 +141,37 @@ static void limit_over(struct ctx *c, const char *what, int64_t have,
 	fail(c, REASON_LIMIT_OVER, what, buf);
 }
 
-static void limit_missing(struct ctx *c, const char *what, int64_t max)
-{
-	char buf[32];
-	snprintf(buf, sizeof buf, "%lld", (long long)max);
-	fail(c, REASON_LIMIT_MISSING, what, max > 0 ? buf : NULL);
-}
-
 static void rule_resource_limits(struct ctx *c)
 {
 	const struct container_spec *s = &c->rq->create;
 	const struct policy *p = c->p;
 	int64_t cpus = effective_nano_cpus(s);
+	char missing[32] = "", maxima[80];
 
+	/* Missing limits are one violation, so the fix is one line. */
 	if (s->memory <= 0) {
 		if (p->limits_require & LIMIT_MEMORY)
-			limit_missing(c, "memory", p->max_memory);
+			strcat(missing, ",memory");
 	} else if (p->max_memory > 0 && s->memory > p->max_memory) {
 		limit_over(c, "memory", s->memory, p->max_memory);
 	}
 	if (cpus <= 0) {
 		if (p->limits_require & LIMIT_CPUS)
-			limit_missing(c, "cpus", p->max_nano_cpus);
+			strcat(missing, ",cpus");
 	} else if (p->max_nano_cpus > 0 && cpus > p->max_nano_cpus) {
 		limit_over(c, "cpus", cpus, p->max_nano_cpus);
 	}
 	if (s->pids_limit <= 0) {
 		if (p->limits_require & LIMIT_PIDS)
-			limit_missing(c, "pids", p->max_pids);
+			strcat(missing, ",pids");
 	} else if (p->max_pids > 0 && s->pids_limit > p->max_pids) {
 		limit_over(c, "pids", s->pids_limit, p->max_pids);
+	}
+	if (missing[0] != '\0') {
+		snprintf(maxima, sizeof maxima, "%lld|%lld|%lld",
+		         (long long)p->max_memory, (long long)p->max_nano_cpus,
+		         (long long)p->max_pids);
+		fail(c, REASON_LIMIT_MISSING, missing + 1, maxima);
 	}
 }
 

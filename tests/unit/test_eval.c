@@ -31,14 +31,21 @@ static const struct {
     {RULE_READ_ONLY_ROOTFS, REASON_ROOTFS_WRITABLE, NULL, NULL,
      "[read-only-rootfs] root filesystem is writable; add --read-only (and "
      "--tmpfs /tmp if the program needs scratch space)"},
-    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "memory", NULL,
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "memory", "0|0|0",
      "[resource-limits] no memory limit; add --memory 512m"},
-    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "memory", "1610612736",
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "memory", "1610612736|0|0",
      "[resource-limits] no memory limit; add --memory 512m (at most 1536m)"},
-    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "cpus", "1500000000",
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "cpus", "0|1500000000|0",
      "[resource-limits] no CPU limit; add --cpus 1 (at most 1.5)"},
-    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "pids", NULL,
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "pids", "0|0|0",
      "[resource-limits] no PID limit; add --pids-limit 256"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "memory,cpus,pids",
+     "4294967296|2000000000|4096",
+     "[resource-limits] no memory, CPU or PID limits; add --memory 512m "
+     "--cpus 1 --pids-limit 256 (at most 4g memory, 2 CPU, 4096 PID)"},
+    {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, "memory,pids", "0|0|64",
+     "[resource-limits] no memory or PID limits; add --memory 512m "
+     "--pids-limit 256 (at most 64 PID)"},
     {RULE_RESOURCE_LIMITS, REASON_LIMIT_OVER, "memory", "8589934592|4294967296",
      "[resource-limits] memory limit 8g is above the maximum 4g; set --memory "
      "4g or lower"},
@@ -104,7 +111,8 @@ START_TEST(test_message_layout)
 	                              "0", NULL), 0);
 	ck_assert(!d.allow);
 	ck_assert_int_eq(decision_add(&d, RULE_RESOURCE_LIMITS,
-	                              REASON_LIMIT_MISSING, true, "pids", NULL), 0);
+	                              REASON_LIMIT_MISSING, true, "pids", "0|0|0"),
+	                 0);
 	char *msg = decision_message(&d);
 	ck_assert_str_eq(
 	    msg, "2 policy violations:\n"
