@@ -161,29 +161,32 @@ static void clean_path(char *p)
 }
 
 /* Strips a "/v<digits and dots>" first segment, as dockerd's router's
- * "/v{version:[0-9.]+}" prefix. Returns the version (new string) or NULL. */
-static char *strip_version(char *path)
+ * "/v{version:[0-9.]+}" prefix, setting *version to a new string. Returns
+ * 0 (with *version NULL when there was no prefix) or -1 out of memory. */
+static int strip_version(char *path, char **version)
 {
+	*version = NULL;
 	if (path[0] != '/' || path[1] != 'v')
-		return NULL;
+		return 0;
 	size_t i = 2;
 	while (path[i] == '.' || (path[i] >= '0' && path[i] <= '9'))
 		i++;
 	if (i == 2 || (path[i] != '/' && path[i] != '\0'))
-		return NULL;
-	char *version = strndup(path + 2, i - 2);
-	if (version == NULL)
-		return NULL;
+		return 0;
+	*version = strndup(path + 2, i - 2);
+	if (*version == NULL)
+		return -1;
 	if (path[i] == '\0')
 		strcpy(path, "/");
 	else
 		memmove(path, path + i, strlen(path + i) + 1);
-	return version;
+	return 0;
 }
 
-/* Matches path against one table row; on success *param is a new string
- * holding the {id}/{name} part (or NULL for SPAN_NONE). */
-static bool match_def(const struct route_def *d, const char *path, char **param)
+/* Matches path against one table row: 1 on a match, with *param a new
+ * string holding the {id}/{name} part (NULL for SPAN_NONE), 0 when it does
+ * not match, -1 out of memory. */
+static int match_def(const struct route_def *d, const char *path, char **param)
 {
 	size_t plen = strlen(d->prefix), slen = strlen(d->suffix);
 	size_t len = strlen(path);
@@ -193,13 +196,13 @@ static bool match_def(const struct route_def *d, const char *path, char **param)
 		return strcmp(path, d->prefix) == 0;
 	if (len <= plen + slen || strncmp(path, d->prefix, plen) != 0 ||
 	    strcmp(path + len - slen, d->suffix) != 0)
-		return false;
+		return 0;
 	const char *mid = path + plen;
 	size_t mlen = len - plen - slen;
 	if (d->span == SPAN_ONE && memchr(mid, '/', mlen) != NULL)
-		return false;
+		return 0;
 	*param = strndup(mid, mlen);
-	return *param != NULL;
+	return *param != NULL ? 1 : -1;
 }
 
 static int add_query(struct route *r, const char *s, size_t len, const char **why)
@@ -256,7 +259,9 @@ int route_parse(const char *method, const char *uri, struct route *r,
 		return -1;
 	}
 	clean_path(r->path);
-	r->api_version = strip_version(r->path);
+	/* Out of memory must never turn a create into "other": fail. */
+	if (strip_version(r->path, &r->api_version) < 0)
+		goto oom;
 
 	if (qmark != NULL) {
 		const char *s = qmark + 1;
@@ -279,12 +284,19 @@ int route_parse(const char *method, const char *uri, struct route *r,
 		 * only widen what is judged. */
 		if (strcasecmp(method, d->method) != 0)
 			continue;
-		if (match_def(d, r->path, &r->param)) {
+		int m = match_def(d, r->path, &r->param);
+		if (m < 0)
+			goto oom;
+		if (m > 0) {
 			r->action = d->action;
 			break;
 		}
 	}
 	return 0;
+oom:
+	route_clear(r);
+	*why = "out of memory";
+	return -1;
 }
 
 void route_clear(struct route *r)
