@@ -129,7 +129,7 @@ detail=$(cat "$TMP/after.out") check "the same connection then answers a valid r
 # --- concurrency ---------------------------------------------------------------
 clients=16
 per=40
-[ "$SLOW" = 1 ] && per=5
+[ "$SLOW" = 1 ] && per=6 # even: half allowed, half denied
 for c in $(seq 1 $clients); do
 	(
 		args=()
