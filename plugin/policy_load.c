@@ -57,6 +57,7 @@ struct loader {
 	struct policy *p;     /* being filled; owned until returned */
 	struct load_error *errv;
 	size_t nerrv, caperrv;
+	size_t last; /* see load_error_last */
 	size_t nerr; /* every error, including those not kept */
 	int oom;     /* an allocation failed; the load must fail */
 };
@@ -71,6 +72,26 @@ static int load_error_cmp(const void *a, const void *b)
 	if (x->col != y->col)
 		return x->col < y->col ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The kept error that comes last in file order (LOAD_MAX_ERRORS kept). */
+static size_t load_error_last(const struct loader *ld)
+{
+	size_t last = 0;
+	for (size_t i = 1; i < ld->nerrv; i++)
+		if (load_error_cmp(&ld->errv[i], &ld->errv[last]) > 0)
+			last = i;
+	return last;
+}
+
+/* True when an error at line:col would be kept, so that work spent on its
+ * message (suggestions) is not wasted on the thousands that are not. */
+static int load_keeps(const struct loader *ld, size_t line, size_t col)
+{
+	if (ld->nerrv < LOAD_MAX_ERRORS)
+		return 1;
+	const struct load_error *l = &ld->errv[ld->last];
+	return line < l->line || (line == l->line && col < l->col);
 }
 
 /* Where a new error goes: a free slot, or, once LOAD_MAX_ERRORS are kept,
@@ -93,11 +114,9 @@ static struct load_error *load_error_slot(struct loader *ld,
 		ld->errv[ld->nerrv].msg = NULL;
 		return &ld->errv[ld->nerrv++];
 	}
-	struct load_error *last = &ld->errv[0];
-	for (size_t i = 1; i < ld->nerrv; i++)
-		if (load_error_cmp(&ld->errv[i], last) > 0)
-			last = &ld->errv[i];
-	return load_error_cmp(e, last) < 0 ? last : NULL;
+	if (!load_keeps(ld, e->line, e->col))
+		return NULL;
+	return &ld->errv[ld->last];
 }
 
 /* Records an error at line:col (1-based; line 0 means the whole file). The
@@ -137,6 +156,8 @@ load_errf(struct loader *ld, size_t line, size_t col, const char *fmt, ...)
 	free(slot->msg);
 	e.msg = msg;
 	*slot = e;
+	if (ld->nerrv == LOAD_MAX_ERRORS)
+		ld->last = load_error_last(ld);
 }
 
 /* Drops every error recorded so far (the scan's, when a syntax error
@@ -331,12 +352,15 @@ static const char *load_suggest(const char *s, size_t len,
 	return best;
 }
 
-/* " (did you mean 'x'?)" into buf, or "" when there is no suggestion.
- * Returns buf. */
-static const char *load_hint(char *buf, size_t size, const char *s,
-                             size_t len, const char *const *cands)
+/* " (did you mean 'x'?)" into buf for an error about node n, or "" when
+ * there is no suggestion or the error will not be shown. Returns buf. */
+static const char *load_hint(const struct loader *ld, const yaml_node_t *n,
+                             char *buf, size_t size, const char *s, size_t len,
+                             const char *const *cands)
 {
-	const char *m = load_suggest(s, len, cands);
+	const char *m = NULL;
+	if (load_keeps(ld, n->start_mark.line + 1, n->start_mark.column + 1))
+		m = load_suggest(s, len, cands);
 	if (m == NULL)
 		buf[0] = '\0';
 	else
@@ -708,7 +732,7 @@ static void load_keys(struct loader *ld, yaml_node_t *m, struct load_keys *k)
 			i++;
 		if (k->names[i] == NULL) {
 			char hint[128];
-			load_hint(hint, sizeof hint, s, len, k->names);
+			load_hint(ld, key, hint, sizeof hint, s, len, k->names);
 			for (size_t j = 0; k->elsewhere && k->elsewhere[j]; j++)
 				if (load_is(key, k->elsewhere[j]))
 					snprintf(hint, sizeof hint, "%s",
@@ -824,7 +848,8 @@ static void load_require(struct loader *ld, yaml_node_t *n)
 			load_err_at(ld, e->start_mark,
 			            "unknown limit %s in 'require'%s",
 			            load_describe(&q, e),
-			            load_hint(hint, sizeof hint, load_scalar(e),
+			            load_hint(ld, e, hint, sizeof hint,
+			                      load_scalar(e),
 			                      e->data.scalar.length,
 			                      load_limit_names));
 			continue;
@@ -979,8 +1004,8 @@ static void load_caps(struct loader *ld, yaml_node_t *n)
 			load_err_at(ld, e->start_mark,
 			            "unknown capability %s%s",
 			            load_describe(&q, e),
-			            load_hint(hint, sizeof hint, norm, nlen,
-			                      load_cap_names));
+			            load_hint(ld, e, hint, sizeof hint, norm,
+			                      nlen, load_cap_names));
 			continue;
 		}
 		set |= (uint64_t)1 << k;
