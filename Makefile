@@ -4,6 +4,8 @@
 #   make run      install missing packages, build, serve policies/default.yaml
 #   make test     install missing packages, build, run every test
 #   make asan     build with AddressSanitizer + UBSan into build/asan
+#   make managed-plugin [PLUGIN_NAME=dockgate] [PLUGIN_POLICY=FILE]
+#                 docker plugin create on the daemon DOCKER_HOST names
 
 CC ?= cc
 BUILD ?= build
@@ -12,6 +14,8 @@ LDFLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /lib/systemd/system
+PLUGIN_NAME ?= dockgate
+PLUGIN_POLICY ?= policies/default.yaml
 
 PKGS = libmicrohttpd jansson yaml-0.1
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
@@ -34,7 +38,8 @@ UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all run deps test test-all unit check-policies integration asan \
-        test-asan test-valgrind e2e demo clean install uninstall format-check
+        test-asan test-valgrind e2e demo clean install uninstall format-check \
+        managed-plugin
 
 all: $(BUILD)/dockgate
 
@@ -111,6 +116,13 @@ demo:
 	contrib/install-deps.sh build e2e
 	$(MAKE) all
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate contrib/demo.sh
+
+# dockgate as a Docker managed plugin (contrib/managed-plugin/): a rootfs
+# with the binary, its shared libraries and PLUGIN_POLICY, then `docker
+# plugin create PLUGIN_NAME` on the daemon DOCKER_HOST names.
+managed-plugin: $(BUILD)/dockgate
+	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate OUT=$(CURDIR)/$(BUILD)/managed-plugin \
+		contrib/managed-plugin/build.sh $(PLUGIN_NAME) $(PLUGIN_POLICY)
 
 # The policy is the platform team's: an existing one is never overwritten.
 install: $(BUILD)/dockgate

@@ -15,6 +15,9 @@
 #   e2e_start_dockgate POLICY        # dockgate serve on $E2E_PLUGIN_SOCK
 #   e2e_start_dockerd "$E2E_NAME"    # dockerd --authorization-plugin=NAME
 #   docker run ...                   # talks to the private dockerd
+# or, for dockgate as a managed plugin:
+#   e2e_managed_create NAME POLICY   # docker plugin create + enable
+#   e2e_start_dockerd NAME:latest
 # Cleanup runs from the trap (e2e_cleanup).
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,6 +46,7 @@ E2E_SPEC_FILE=          # /etc/docker/plugins/NAME.spec when we wrote one
 E2E_DOCKGATE_LOG=       # dockgate's stderr (all runs appended)
 E2E_DOCKERD_LOG=
 E2E_CREATED_DIRS=()     # system directories we created (rmdir'd if empty)
+E2E_MANAGED_IDS=()      # IDs of the managed plugins we created
 # dockerd creates /run/docker/plugins; containerd 1.6 puts shim sockets in the
 # fixed /run/containerd/s whatever its root. Removed again when we made them.
 E2E_SYSTEM_DIRS=(/run/docker/plugins /run/docker /etc/docker/plugins /etc/docker
@@ -338,6 +342,52 @@ e2e_build_images() {
 	e2e_stop_dockerd
 }
 
+# e2e_managed_create NAME POLICY: dockgate as a managed plugin, assembled
+# and created by contrib/managed-plugin/build.sh (what `make managed-plugin`
+# runs) on a plugin-less private dockerd, enabled, and dockerd stopped
+# again; the next e2e_start_dockerd NAME:latest uses it. Its data lives in
+# the private data-root; dockerd 20.10 puts its socket in the fixed
+# /run/docker/plugins/ID/ (a 108-byte path limit), removed on disable/rm.
+e2e_managed_create() {
+	local name=$1 policy=$2 id dg
+	read -r -a dg <<<"$DOCKGATE"
+	e2e_start_dockerd ""
+	DOCKGATE=${dg[-1]} OUT=$E2E_DIR/managed \
+		timeout 120 "$E2E_REPO/contrib/managed-plugin/build.sh" "$name" "$policy" \
+		>>"$E2E_DOCKERD_LOG" 2>&1 || e2e_die "contrib/managed-plugin/build.sh $name failed"
+	id=$(timeout 10 docker plugin inspect -f '{{.Id}}' "$name") ||
+		e2e_die "docker plugin inspect $name failed"
+	E2E_MANAGED_IDS+=("$id")
+	timeout 60 docker plugin enable "$name" >/dev/null || {
+		e2e_dockerd_log_tail
+		e2e_die "docker plugin enable $name failed"
+	}
+	e2e_stop_dockerd
+}
+
+# After dockerd stopped: it stops its plugins, but should one have
+# survived (dockerd killed), stop every process whose root directory lies
+# in our temp dir, and drop the plugins' socket directories.
+e2e_managed_cleanup() {
+	local p root id
+	[ -n "$E2E_DIR" ] && [ "${#E2E_MANAGED_IDS[@]}" -gt 0 ] || return 0
+	for p in /proc/[0-9]*; do
+		root=$(readlink "$p/root" 2>/dev/null) || continue
+		case $root in
+		"$E2E_DIR"/*)
+			e2e_say "stopping leftover plugin process ${p#/proc/}"
+			kill -KILL "${p#/proc/}" 2>/dev/null
+			;;
+		esac
+	done
+	for id in "${E2E_MANAGED_IDS[@]}"; do
+		[[ $id =~ ^[0-9a-f]{64}$ ]] || continue
+		if [ -d "$E2E_PLUGIN_DIR/$id" ]; then
+			rm -rf --one-file-system "${E2E_PLUGIN_DIR:?}/$id"
+		fi
+	done
+}
+
 # Containers first (while dockerd and dockgate still answer), then dockerd and
 # its containerd, then dockgate, mounts, discovery files, the temp dir.
 e2e_cleanup() {
@@ -353,6 +403,7 @@ e2e_cleanup() {
 		[ -z "$ids" ] || timeout 20 docker rm -f $ids >/dev/null 2>&1
 	fi
 	e2e_stop_dockerd
+	e2e_managed_cleanup
 	e2e_stop_dockgate
 	e2e_remove_stale_socket "$E2E_PLUGIN_SOCK"
 	e2e_remove_stale_socket "$E2E_PLUGIN_DIR/$E2E_NAME.sock"
