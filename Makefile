@@ -4,6 +4,7 @@
 #   make run      install missing packages, build, serve policies/default.yaml
 #   make test     install missing packages, build, run every test
 #   make asan     build with AddressSanitizer + UBSan into build/asan
+#   make install  binary, man page, default policy (kept if present), units
 #   make managed-plugin [PLUGIN_NAME=dockgate] [PLUGIN_POLICY=FILE]
 #                 docker plugin create on the daemon DOCKER_HOST names
 
@@ -14,6 +15,7 @@ LDFLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
 PLUGIN_NAME ?= dockgate
 PLUGIN_POLICY ?= policies/default.yaml
 
@@ -39,7 +41,7 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poi
 
 .PHONY: all run deps test test-all unit check-policies integration asan \
         test-asan test-valgrind e2e demo clean install uninstall format-check \
-        managed-plugin
+        managed-plugin test-install man-check
 
 all: $(BUILD)/dockgate
 
@@ -75,7 +77,8 @@ test:
 	contrib/install-deps.sh test e2e
 	$(MAKE) test-all
 
-test-all: all unit check-policies integration test-asan test-valgrind e2e
+test-all: all unit check-policies man-check test-install integration \
+          test-asan test-valgrind e2e
 	@echo "make test: all suites passed"
 
 unit: $(BUILD)/test_unit
@@ -124,9 +127,20 @@ managed-plugin: $(BUILD)/dockgate
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate OUT=$(CURDIR)/$(BUILD)/managed-plugin \
 		contrib/managed-plugin/build.sh $(PLUGIN_NAME) $(PLUGIN_POLICY)
 
+# The man page renders without a single groff warning.
+man-check:
+	@out=$$(groff -man -Tutf8 -ww -z contrib/dockgate.8 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	echo "contrib/dockgate.8: renders cleanly"
+
+# make install/uninstall into a temporary DESTDIR, checked file by file.
+test-install: $(BUILD)/dockgate
+	tests/install.sh
+
 # The policy is the platform team's: an existing one is never overwritten.
 install: $(BUILD)/dockgate
 	install -D -m 0755 $(BUILD)/dockgate $(DESTDIR)$(PREFIX)/sbin/dockgate
+	install -D -m 0644 contrib/dockgate.8 $(DESTDIR)$(MANDIR)/man8/dockgate.8
 	@if [ -e $(DESTDIR)/etc/dockgate/policy.yaml ]; then \
 		echo "keeping existing $(DESTDIR)/etc/dockgate/policy.yaml"; \
 	else \
@@ -139,7 +153,7 @@ install: $(BUILD)/dockgate
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/dockgate $(DESTDIR)$(UNITDIR)/dockgate.service \
-		$(DESTDIR)$(UNITDIR)/dockgate.socket
+		$(DESTDIR)$(UNITDIR)/dockgate.socket $(DESTDIR)$(MANDIR)/man8/dockgate.8
 	@echo "left $(DESTDIR)/etc/dockgate/policy.yaml in place"
 
 format-check:
