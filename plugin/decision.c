@@ -136,9 +136,12 @@ static void render_self(struct strbuf *sb, enum reason reason,
 	case REASON_SELF_PLUGIN:
 		strbuf_addf(sb, "\" is dockgate itself, and %s it would switch off "
 		                "authorization for every user of this Docker host; "
-		                "an administrator must first restart dockerd without "
-		                "--authorization-plugin (see dockgate(8), "
-		                "SELF-PROTECTION)", self_gerund(verb));
+		                "an administrator must first take it out of dockerd's "
+		                "authorization plugins (remove it from "
+		                "authorization-plugins in daemon.json and reload "
+		                "dockerd, or restart dockerd without "
+		                "--authorization-plugin; see dockgate(8))",
+		            self_gerund(verb));
 		break;
 	case REASON_SELF_PLUGIN_ID:
 		strbuf_addf(sb, "\" may be a plugin ID or ID prefix, and dockgate "

@@ -131,13 +131,17 @@ static const struct {
     {"POST", "/v1.41/plugins/dockgate:latest/disable",
      "[self-protection] plugin \"dockgate:latest\" is dockgate itself, and "
      "disabling it would switch off authorization for every user of this "
-     "Docker host; an administrator must first restart dockerd without "
-     "--authorization-plugin (see dockgate(8), SELF-PROTECTION)"},
+     "Docker host; an administrator must first take it out of dockerd's "
+     "authorization plugins (remove it from authorization-plugins in "
+     "daemon.json and reload dockerd, or restart dockerd without "
+     "--authorization-plugin; see dockgate(8))"},
     {"DELETE", "/v1.41/plugins/dockgate?force=1",
      "[self-protection] plugin \"dockgate\" is dockgate itself, and removing "
      "it would switch off authorization for every user of this Docker host; "
-     "an administrator must first restart dockerd without "
-     "--authorization-plugin (see dockgate(8), SELF-PROTECTION)"},
+     "an administrator must first take it out of dockerd's authorization "
+     "plugins (remove it from authorization-plugins in daemon.json and "
+     "reload dockerd, or restart dockerd without --authorization-plugin; see "
+     "dockgate(8))"},
     {"POST", "/v1.41/plugins/4f1a/set",
      "[self-protection] plugin \"4f1a\" may be a plugin ID or ID prefix, and "
      "dockgate cannot tell whether it is dockgate itself, so re-configuring "
