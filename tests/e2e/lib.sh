@@ -137,7 +137,7 @@ e2e_init() {
 	done
 	# A config file of our own (not /etc/docker/daemon.json); the key path
 	# keeps dockerd 20.10 from writing /etc/docker/key.json (file-only option).
-	printf '{"deprecated-key-path": "%s"}\n' "$E2E_DIR/key.json" >"$E2E_DIR/daemon.json"
+	e2e_write_daemon_json
 	E2E_DOCKERD_LOG=$E2E_DIR/dockerd.log
 	E2E_DOCKGATE_LOG=$E2E_DIR/dockgate.log
 	: >"$E2E_DOCKGATE_LOG"
@@ -147,6 +147,47 @@ e2e_init() {
 	export DOCKER_CONFIG="$E2E_DIR/cli"
 	unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 	export DOCKER_CLI_HINTS=false
+}
+
+# e2e_write_daemon_json [AUTHZ_PLUGIN...]: the private daemon.json, with
+# "authorization-plugins" only when names are given (dockerd refuses to
+# start when a key is both in the file and a flag, even an empty list).
+e2e_write_daemon_json() {
+	local list='' n
+	for n in "$@"; do
+		list="$list${list:+, }\"$n\""
+	done
+	if [ $# -gt 0 ]; then
+		printf '{"deprecated-key-path": "%s", "authorization-plugins": [%s]}\n' \
+			"$E2E_DIR/key.json" "$list" >"$E2E_DIR/daemon.json"
+	else
+		printf '{"deprecated-key-path": "%s"}\n' "$E2E_DIR/key.json" >"$E2E_DIR/daemon.json"
+	fi
+}
+
+e2e_reloads_in_log() { grep -c 'Reloaded configuration' "$E2E_DOCKERD_LOG" || true; }
+e2e_reloaded_since() { [ "$(e2e_reloads_in_log)" -gt "$1" ]; }
+
+# e2e_reload_dockerd_authz [AUTHZ_PLUGIN...]: what a platform team does
+# without a restart: set "authorization-plugins" in daemon.json and send
+# dockerd SIGHUP (20.10 reloads the authorization chain live); waits until
+# dockerd logged the reload. No names: the chain is emptied (the key is
+# written as [], so the reload clears it), and the file left without the
+# key afterwards, ready for a restart with the flag.
+e2e_reload_dockerd_authz() {
+	local before
+	[ -n "$E2E_DOCKERD_PID" ] || e2e_die "no dockerd to reload"
+	before=$(e2e_reloads_in_log)
+	if [ $# -gt 0 ]; then
+		e2e_write_daemon_json "$@"
+	else
+		printf '{"deprecated-key-path": "%s", "authorization-plugins": []}\n' \
+			"$E2E_DIR/key.json" >"$E2E_DIR/daemon.json"
+	fi
+	kill -HUP "$E2E_DOCKERD_PID"
+	e2e_wait 15 e2e_reloaded_since "$before" ||
+		e2e_die "dockerd did not reload $E2E_DIR/daemon.json within 15s"
+	[ $# -gt 0 ] || e2e_write_daemon_json
 }
 
 e2e_docker_answers() { timeout 5 docker version >/dev/null 2>&1; }
@@ -344,8 +385,9 @@ e2e_build_images() {
 
 # e2e_managed_create NAME POLICY: dockgate as a managed plugin, assembled
 # and created by contrib/managed-plugin/build.sh (what `make managed-plugin`
-# runs) on a plugin-less private dockerd, enabled, and dockerd stopped
-# again; the next e2e_start_dockerd NAME:latest uses it. Its data lives in
+# runs) on a plugin-less private dockerd, and enabled; that dockerd keeps
+# running (e2e_reload_dockerd_authz NAME:latest puts the plugin in its
+# chain; or stop it and e2e_start_dockerd NAME:latest). Its data lives in
 # the private data-root; dockerd 20.10 puts its socket in the fixed
 # /run/docker/plugins/ID/ (a 108-byte path limit), removed on disable/rm.
 e2e_managed_create() {
@@ -362,7 +404,6 @@ e2e_managed_create() {
 		e2e_dockerd_log_tail
 		e2e_die "docker plugin enable $name failed"
 	}
-	e2e_stop_dockerd
 }
 
 # After dockerd stopped: it stops its plugins, but should one have

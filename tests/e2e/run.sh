@@ -384,6 +384,14 @@ case_managed_disable_by_id_denied() {
 	managed_enabled
 }
 
+# With the plugin out of the chain, nothing judges a root container.
+case_root_runs() {
+	d run --rm --user 0:0 "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" "${GOOD_CAPS[@]}" \
+		"$E2E_IMAGE_OK" echo root-ok
+	expect_rc 0 || return 1
+	[ "$(cat "$OUT")" = root-ok ] || fail "expected stdout 'root-ok'"
+}
+
 # Only with dockerd started without --authorization-plugin.
 case_managed_removed() {
 	d plugin rm -f "$MANAGED"
@@ -450,13 +458,25 @@ main() {
 	t_after_plugin "spec: SIGTERM stops dockgate and removes its socket" case_sigterm_removes_socket
 
 	# dockgate as a managed plugin: created and enabled on a plugin-less
-	# dockerd, which is then restarted with --authorization-plugin. Its
+	# dockerd, put in its authorization chain first by a live reload of
+	# daemon.json, then by a restart with --authorization-plugin. Its
 	# --self-name is the plugin's name (build.sh derives it).
 	MANAGED=$E2E_NAME-managed:latest
 	echo "# managed plugin $MANAGED (docker plugin create + enable)"
 	e2e_managed_create "${MANAGED%:latest}" "$POLICY_ENFORCE"
-	e2e_start_dockerd "$MANAGED"
+	echo "# daemon.json \"authorization-plugins\": [\"$MANAGED\"] + SIGHUP"
+	e2e_reload_dockerd_authz "$MANAGED"
 	DENY_NAME=$MANAGED
+	t_after_plugin "managed/reload: listed and enabled" case_managed_is_enabled
+	t_after_plugin "managed/reload: --user 0:0 denied [no-root] only" case_root_denied
+	t_after_plugin "managed/reload: docker plugin disable denied [self-protection]" \
+		case_managed_disable_denied
+	echo "# authorization-plugins emptied + SIGHUP: the documented way out"
+	e2e_reload_dockerd_authz
+	t_after_plugin "managed/reload: out of the chain, --user 0:0 runs" case_root_runs
+	echo "# dockerd restarted with --authorization-plugin=$MANAGED"
+	e2e_stop_dockerd
+	e2e_start_dockerd "$MANAGED"
 	t_after_plugin "managed: listed and enabled" case_managed_is_enabled
 	t_after_plugin "managed: compliant run prints ok" case_compliant_runs
 	t_after_plugin "managed: --user 0:0 denied [no-root] only" case_root_denied
