@@ -398,7 +398,13 @@ case_managed_removed() {
 	expect_rc 0 || return 1
 	d plugin ls --format '{{.Name}}'
 	expect_rc 0 || return 1
-	expect_not_in "$OUT" "$MANAGED"
+	expect_not_in "$OUT" "$MANAGED" || return 1
+	# dockerd removed the plugin's socket directory from the shared
+	# /run/docker/plugins.
+	local id
+	for id in "${E2E_MANAGED_IDS[@]}"; do
+		[ ! -e "$E2E_PLUGIN_DIR/$id" ] || fail "$E2E_PLUGIN_DIR/$id left behind" || return 1
+	done
 }
 
 # The sandbox failed (lib.sh's e2e_die): count it, keep the summary line.
