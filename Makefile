@@ -4,6 +4,9 @@
 #   make run      install missing packages, build, serve policies/default.yaml
 #   make test     install missing packages, build, run every test
 #   make asan     build with AddressSanitizer + UBSan into build/asan
+#   make install  binary, man page, default policy (kept if present), units
+#   make managed-plugin [PLUGIN_NAME=dockgate] [PLUGIN_POLICY=FILE]
+#                 docker plugin create on the daemon DOCKER_HOST names
 
 CC ?= cc
 BUILD ?= build
@@ -12,6 +15,9 @@ LDFLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+PLUGIN_NAME ?= dockgate
+PLUGIN_POLICY ?= policies/default.yaml
 
 PKGS = libmicrohttpd jansson yaml-0.1
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
@@ -34,7 +40,8 @@ UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all run deps test test-all unit check-policies integration asan \
-        test-asan test-valgrind e2e demo clean install uninstall format-check
+        test-asan test-valgrind e2e demo clean install uninstall format-check \
+        managed-plugin test-install man-check
 
 all: $(BUILD)/dockgate
 
@@ -70,7 +77,8 @@ test:
 	contrib/install-deps.sh test e2e
 	$(MAKE) test-all
 
-test-all: all unit check-policies integration test-asan test-valgrind e2e
+test-all: all unit check-policies man-check test-install integration \
+          test-asan test-valgrind e2e
 	@echo "make test: all suites passed"
 
 unit: $(BUILD)/test_unit
@@ -112,9 +120,27 @@ demo:
 	$(MAKE) all
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate contrib/demo.sh
 
+# dockgate as a Docker managed plugin (contrib/managed-plugin/): a rootfs
+# with the binary, its shared libraries and PLUGIN_POLICY, then `docker
+# plugin create PLUGIN_NAME` on the daemon DOCKER_HOST names.
+managed-plugin: $(BUILD)/dockgate
+	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate OUT=$(CURDIR)/$(BUILD)/managed-plugin \
+		contrib/managed-plugin/build.sh $(PLUGIN_NAME) $(PLUGIN_POLICY)
+
+# The man page renders without a single groff warning.
+man-check:
+	@out=$$(groff -man -Tutf8 -ww -z contrib/dockgate.8 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	echo "contrib/dockgate.8: renders cleanly"
+
+# make install/uninstall into a temporary DESTDIR, checked file by file.
+test-install: $(BUILD)/dockgate
+	tests/install.sh
+
 # The policy is the platform team's: an existing one is never overwritten.
 install: $(BUILD)/dockgate
 	install -D -m 0755 $(BUILD)/dockgate $(DESTDIR)$(PREFIX)/sbin/dockgate
+	install -D -m 0644 contrib/dockgate.8 $(DESTDIR)$(MANDIR)/man8/dockgate.8
 	@if [ -e $(DESTDIR)/etc/dockgate/policy.yaml ]; then \
 		echo "keeping existing $(DESTDIR)/etc/dockgate/policy.yaml"; \
 	else \
@@ -127,7 +153,7 @@ install: $(BUILD)/dockgate
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/dockgate $(DESTDIR)$(UNITDIR)/dockgate.service \
-		$(DESTDIR)$(UNITDIR)/dockgate.socket
+		$(DESTDIR)$(UNITDIR)/dockgate.socket $(DESTDIR)$(MANDIR)/man8/dockgate.8
 	@echo "left $(DESTDIR)/etc/dockgate/policy.yaml in place"
 
 format-check:

@@ -27,6 +27,11 @@ enum reason {
 	REASON_BODY_INVALID,
 	REASON_BODY_AMBIGUOUS,
 	REASON_URI_INVALID,      /* arg2: why */
+	/* selfprotect.c; arg: the plugin as the request named it, arg2: the
+	 * `docker plugin` subcommand ("disable", "rm", "set", "upgrade"). */
+	REASON_SELF_PLUGIN,         /* one of dockgate's own names */
+	REASON_SELF_PLUGIN_ID,      /* an ID or what may be an ID prefix */
+	REASON_SELF_PLUGIN_INVALID, /* not a plugin reference at all */
 	REASON__COUNT
 };
 

@@ -17,6 +17,7 @@ enum rule_id {
 	/* Checks that are not configurable and always deny. */
 	RULE_REQUEST_BODY = RULE__COUNT, /* "request-body" */
 	RULE_AUTHZ_REQUEST,              /* "authz-request" */
+	RULE_SELF_PROTECTION,            /* "self-protection": see selfprotect.h */
 	RULE__ALL
 };
 

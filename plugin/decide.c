@@ -22,9 +22,33 @@ static long elapsed_us(const struct timespec *t0)
 	       (t1.tv_nsec - t0->tv_nsec) / 1000;
 }
 
-char *decide(const struct policy *p, const char *data, size_t len,
-             bool *allow, FILE *log)
+/* Self-protection for a request whose URI could not be fully decoded:
+ * dockerd may still run it (Go reads a bad query string leniently), so the
+ * path alone is routed and checked. True when it denied. */
+static bool self_check_path(const struct selfprotect_opts *self,
+                            const char *method, const char *uri,
+                            struct decision *d)
 {
+	struct route r;
+	const char *rwhy;
+	size_t n = strcspn(uri, "?");
+	char *path = strndup(uri, n);
+	bool denied = false;
+
+	if (path == NULL)
+		return false; /* the caller's deny (enforce) or audit stands */
+	if (route_parse(method, path, &r, &rwhy) == 0) {
+		denied = selfprotect_check(self, &r, d);
+		route_clear(&r);
+	}
+	free(path);
+	return denied;
+}
+
+char *decide(const struct policy *p, const struct decide_opts *opts,
+             const char *data, size_t len, bool *allow, FILE *log)
+{
+	const struct selfprotect_opts *self = opts ? &opts->self : NULL;
 	struct timespec t0;
 	struct authz_req az;
 	struct request rq;
@@ -42,13 +66,19 @@ char *decide(const struct policy *p, const char *data, size_t len,
 		             why);
 		d.allow = false;
 	} else if (request_build(&az, &rq, &why) < 0) {
-		decision_add(&d, RULE_AUTHZ_REQUEST, REASON_URI_INVALID,
-		             p->mode == POLICY_ENFORCE, NULL, why);
-		d.allow = p->mode != POLICY_ENFORCE;
 		have_rq = true; /* method and user are known; path is not */
+		if (!self_check_path(self, az.method, az.uri, &d)) {
+			decision_add(&d, RULE_AUTHZ_REQUEST, REASON_URI_INVALID,
+			             p->mode == POLICY_ENFORCE, NULL, why);
+			d.allow = p->mode != POLICY_ENFORCE;
+		}
 	} else {
 		have_rq = true;
-		eval_request(p, &rq, &d);
+		/* Before the policy, and whatever its mode: a policy cannot
+		 * allow dockgate to be switched off. When it denies, the
+		 * policy has nothing to add. */
+		if (!selfprotect_check(self, &rq.route, &d))
+			eval_request(p, &rq, &d);
 	}
 	free(why);
 

@@ -113,6 +113,52 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
+/* "disabling", ... for the `docker plugin` subcommand verb. */
+static const char *self_gerund(const char *verb)
+{
+	if (strcmp(verb, "disable") == 0)
+		return "disabling";
+	if (strcmp(verb, "rm") == 0)
+		return "removing";
+	if (strcmp(verb, "set") == 0)
+		return "re-configuring";
+	if (strcmp(verb, "upgrade") == 0)
+		return "upgrading";
+	return "changing";
+}
+
+static void render_self(struct strbuf *sb, enum reason reason,
+                        const char *name, const char *verb)
+{
+	strbuf_adds(sb, "plugin \"");
+	strbuf_add_escaped(sb, name);
+	switch (reason) {
+	case REASON_SELF_PLUGIN:
+		strbuf_addf(sb, "\" is dockgate itself, and %s it would switch off "
+		                "authorization for every user of this Docker host; "
+		                "an administrator must first take it out of dockerd's "
+		                "authorization plugins (remove it from "
+		                "authorization-plugins in daemon.json and reload "
+		                "dockerd, or restart dockerd without "
+		                "--authorization-plugin; see dockgate(8))",
+		            self_gerund(verb));
+		break;
+	case REASON_SELF_PLUGIN_ID:
+		strbuf_addf(sb, "\" may be a plugin ID or ID prefix, and dockgate "
+		                "cannot tell whether it is dockgate itself, so %s it "
+		                "is refused; name the plugin as `docker plugin ls` "
+		                "shows it, e.g. docker plugin %s NAME:TAG",
+		            self_gerund(verb), verb);
+		break;
+	default:
+		strbuf_addf(sb, "\" is not a valid plugin name, so dockgate cannot "
+		                "tell whether it is dockgate itself; name the plugin "
+		                "as `docker plugin ls` shows it, e.g. docker plugin %s "
+		                "NAME:TAG", verb);
+		break;
+	}
+}
+
 static void render(struct strbuf *sb, const struct violation *v)
 {
 	const char *a = or_empty(v->arg), *b = or_empty(v->arg2);
@@ -207,6 +253,12 @@ static void render(struct strbuf *sb, const struct violation *v)
 		strbuf_adds(sb, "request cannot be decoded (");
 		strbuf_add_escaped(sb, b);
 		strbuf_adds(sb, "); send a well-formed Docker API request");
+		break;
+	/* Self-protection (selfprotect.c). */
+	case REASON_SELF_PLUGIN:
+	case REASON_SELF_PLUGIN_ID:
+	case REASON_SELF_PLUGIN_INVALID:
+		render_self(sb, v->reason, a, b);
 		break;
 	case REASON__COUNT:
 		strbuf_adds(sb, "denied");

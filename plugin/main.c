@@ -11,6 +11,7 @@
 
 #include "decide.h"
 #include "policy.h"
+#include "selfprotect.h"
 #include "server.h"
 
 #ifndef DOCKGATE_VERSION
@@ -25,17 +26,53 @@
 
 static const char usage[] =
     "usage: dockgate serve [--policy FILE] [--socket PATH] [--threads N]\n"
+    "                      [--self-name NAME]...\n"
     "       dockgate check FILE...\n"
-    "       dockgate eval --policy FILE [REQUEST.json | -]\n"
+    "       dockgate eval --policy FILE [--self-name NAME]... [REQUEST.json | -]\n"
     "       dockgate --version\n"
     "\n"
     "serve   answer dockerd's authorization requests (--authorization-plugin)\n"
     "        defaults: --policy " DEFAULT_POLICY "\n"
     "                  --socket " DEFAULT_SOCKET "\n"
     "        SIGHUP reloads the policy; SIGINT/SIGTERM stop.\n"
+    "        --self-name: a plugin name that is dockgate itself (default\n"
+    "        dockgate); disabling, removing, setting or upgrading it is denied\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
     "eval    decide one AuthZReq JSON offline; prints the reply;\n"
     "        exit 0 allow, 1 deny, 2 error\n";
+
+/* The --self-name values of one command line. */
+struct self_names {
+	const char **v; /* borrowed from argv, or the default name */
+	size_t n;
+};
+
+/* Reads "--self-name NAME" at argv[*i] into sn (v has room for argc
+ * names). Returns 1 when it took the flag, 0 when argv[*i] is something
+ * else, -1 (after printing why) when NAME cannot be a plugin name. */
+static int take_self_name(const char *cmd, int argc, char **argv, int *i,
+                          struct self_names *sn)
+{
+	const char *why;
+	if (strcmp(argv[*i], "--self-name") != 0 || *i + 1 >= argc)
+		return 0;
+	const char *name = argv[++*i];
+	if (!selfprotect_name_valid(name, &why)) {
+		fprintf(stderr, "dockgate %s: --self-name '%s': %s\n", cmd, name, why);
+		return -1;
+	}
+	sn->v[sn->n++] = name;
+	return 1;
+}
+
+/* The options decide() gets; the default name when none was given. */
+static struct decide_opts self_opts(struct self_names *sn)
+{
+	if (sn->n == 0)
+		sn->v[sn->n++] = selfprotect_default_name;
+	struct decide_opts o = {.self = {sn->v, sn->n}};
+	return o;
+}
 
 /* Loads path, printing every error to stderr. Returns a new policy or
  * NULL. */
@@ -102,28 +139,38 @@ static char *read_all(FILE *f, size_t max, size_t *len)
 static int cmd_eval(int argc, char **argv)
 {
 	const char *policy_path = NULL, *input = "-";
+	struct self_names sn = {calloc((size_t)argc, sizeof(char *)), 0};
+	int rc = 2;
+
+	if (sn.v == NULL)
+		return 2;
 	for (int i = 1; i < argc; i++) {
+		int took = take_self_name("eval", argc, argv, &i, &sn);
+		if (took < 0)
+			goto out;
+		if (took > 0)
+			continue;
 		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
 			policy_path = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "dockgate eval: unknown option %s\n%s", argv[i],
 			        usage);
-			return 2;
+			goto out;
 		} else
 			input = argv[i];
 	}
 	if (policy_path == NULL) {
 		fprintf(stderr, "dockgate eval: --policy FILE is required\n");
-		return 2;
+		goto out;
 	}
 	struct policy *p = load_or_report(policy_path);
 	if (p == NULL)
-		return 2;
+		goto out;
 	FILE *f = strcmp(input, "-") == 0 ? stdin : fopen(input, "rb");
 	if (f == NULL) {
 		fprintf(stderr, "dockgate eval: %s: %s\n", input, strerror(errno));
 		policy_unref(p);
-		return 2;
+		goto out;
 	}
 	size_t len = 0;
 	char *data = read_all(f, MAX_EVAL_INPUT, &len);
@@ -132,15 +179,19 @@ static int cmd_eval(int argc, char **argv)
 	if (data == NULL) {
 		fprintf(stderr, "dockgate eval: %s: %s\n", input, strerror(errno));
 		policy_unref(p);
-		return 2;
+		goto out;
 	}
 	bool allow = false;
-	char *reply = decide(p, data, len, &allow, NULL);
+	struct decide_opts opts = self_opts(&sn);
+	char *reply = decide(p, &opts, data, len, &allow, NULL);
 	puts(reply ? reply : decide_fallback_deny);
 	free(reply);
 	free(data);
 	policy_unref(p);
-	return allow ? 0 : 1;
+	rc = allow ? 0 : 1;
+out:
+	free(sn.v);
+	return rc;
 }
 
 /* A socket handed over by systemd (sd_listen_fds protocol), or -1. */
@@ -192,8 +243,18 @@ static int cmd_serve(int argc, char **argv)
 {
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
 	unsigned threads = 0;
+	/* Lives as long as the server, which borrows it. */
+	struct self_names sn = {calloc((size_t)argc, sizeof(char *)), 0};
+	int rc = 2;
 
+	if (sn.v == NULL)
+		return 1;
 	for (int i = 1; i < argc; i++) {
+		int took = take_self_name("serve", argc, argv, &i, &sn);
+		if (took < 0)
+			goto out;
+		if (took > 0)
+			continue;
 		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
 			policy_path = argv[++i];
 		else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
@@ -203,13 +264,13 @@ static int cmd_serve(int argc, char **argv)
 			long t = strtol(argv[++i], &end, 10);
 			if (*end != '\0' || t < 1 || t > 256) {
 				fprintf(stderr, "dockgate serve: --threads takes 1 to 256\n");
-				return 2;
+				goto out;
 			}
 			threads = (unsigned)t;
 		} else {
 			fprintf(stderr, "dockgate serve: unknown argument %s\n%s", argv[i],
 			        usage);
-			return 2;
+			goto out;
 		}
 	}
 
@@ -219,7 +280,8 @@ static int cmd_serve(int argc, char **argv)
 	if (p == NULL) {
 		fprintf(stderr, "dockgate: %s: policy has errors; not serving\n",
 		        policy_path);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 
 	/* Signals are taken synchronously by this thread; the server's
@@ -233,6 +295,7 @@ static int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
+	struct decide_opts opts = self_opts(&sn);
 	int fd = inherited_socket();
 	struct server_config cfg = {
 	    .socket_path = socket_path,
@@ -241,6 +304,7 @@ static int cmd_serve(int argc, char **argv)
 	    .max_body = MAX_AUTHZ_BODY,
 	    .idle_timeout = 60,
 	    .log = stderr,
+	    .opts = &opts,
 	};
 	char *why = NULL;
 	struct server *s = server_start(&cfg, p, &why);
@@ -248,12 +312,17 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "dockgate: %s\n", why ? why : "cannot start");
 		free(why);
 		policy_unref(p);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	fprintf(stderr,
-	        "dockgate %s: serving %s (%d rules, mode %s) on %s\n",
+	        "dockgate %s: serving %s (%d rules, mode %s) on %s; self-protected "
+	        "as",
 	        DOCKGATE_VERSION, policy_path, count_rules(p), mode_name(p),
 	        fd >= 0 ? "an inherited socket" : socket_path);
+	for (size_t i = 0; i < sn.n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", sn.v[i]);
+	fputc('\n', stderr);
 	policy_unref(p);
 
 	for (;;) {
@@ -276,7 +345,10 @@ static int cmd_serve(int argc, char **argv)
 	}
 	fprintf(stderr, "dockgate: stopping\n");
 	server_stop(s);
-	return 0;
+	rc = 0;
+out:
+	free(sn.v);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@ static const char *const rule_names[RULE__ALL] = {
     [RULE_REGISTRIES] = "registries",
     [RULE_REQUEST_BODY] = "request-body",
     [RULE_AUTHZ_REQUEST] = "authz-request",
+    [RULE_SELF_PROTECTION] = "self-protection",
 };
 
 const char *rule_name(enum rule_id id)

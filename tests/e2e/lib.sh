@@ -15,6 +15,9 @@
 #   e2e_start_dockgate POLICY        # dockgate serve on $E2E_PLUGIN_SOCK
 #   e2e_start_dockerd "$E2E_NAME"    # dockerd --authorization-plugin=NAME
 #   docker run ...                   # talks to the private dockerd
+# or, for dockgate as a managed plugin:
+#   e2e_managed_create NAME POLICY   # docker plugin create + enable
+#   e2e_start_dockerd NAME:latest
 # Cleanup runs from the trap (e2e_cleanup).
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,6 +46,7 @@ E2E_SPEC_FILE=          # /etc/docker/plugins/NAME.spec when we wrote one
 E2E_DOCKGATE_LOG=       # dockgate's stderr (all runs appended)
 E2E_DOCKERD_LOG=
 E2E_CREATED_DIRS=()     # system directories we created (rmdir'd if empty)
+E2E_MANAGED_IDS=()      # IDs of the managed plugins we created
 # dockerd creates /run/docker/plugins; containerd 1.6 puts shim sockets in the
 # fixed /run/containerd/s whatever its root. Removed again when we made them.
 E2E_SYSTEM_DIRS=(/run/docker/plugins /run/docker /etc/docker/plugins /etc/docker
@@ -133,7 +137,7 @@ e2e_init() {
 	done
 	# A config file of our own (not /etc/docker/daemon.json); the key path
 	# keeps dockerd 20.10 from writing /etc/docker/key.json (file-only option).
-	printf '{"deprecated-key-path": "%s"}\n' "$E2E_DIR/key.json" >"$E2E_DIR/daemon.json"
+	e2e_write_daemon_json
 	E2E_DOCKERD_LOG=$E2E_DIR/dockerd.log
 	E2E_DOCKGATE_LOG=$E2E_DIR/dockgate.log
 	: >"$E2E_DOCKGATE_LOG"
@@ -143,6 +147,47 @@ e2e_init() {
 	export DOCKER_CONFIG="$E2E_DIR/cli"
 	unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 	export DOCKER_CLI_HINTS=false
+}
+
+# e2e_write_daemon_json [AUTHZ_PLUGIN...]: the private daemon.json, with
+# "authorization-plugins" only when names are given (dockerd refuses to
+# start when a key is both in the file and a flag, even an empty list).
+e2e_write_daemon_json() {
+	local list='' n
+	for n in "$@"; do
+		list="$list${list:+, }\"$n\""
+	done
+	if [ $# -gt 0 ]; then
+		printf '{"deprecated-key-path": "%s", "authorization-plugins": [%s]}\n' \
+			"$E2E_DIR/key.json" "$list" >"$E2E_DIR/daemon.json"
+	else
+		printf '{"deprecated-key-path": "%s"}\n' "$E2E_DIR/key.json" >"$E2E_DIR/daemon.json"
+	fi
+}
+
+e2e_reloads_in_log() { grep -c 'Reloaded configuration' "$E2E_DOCKERD_LOG" || true; }
+e2e_reloaded_since() { [ "$(e2e_reloads_in_log)" -gt "$1" ]; }
+
+# e2e_reload_dockerd_authz [AUTHZ_PLUGIN...]: what a platform team does
+# without a restart: set "authorization-plugins" in daemon.json and send
+# dockerd SIGHUP (20.10 reloads the authorization chain live); waits until
+# dockerd logged the reload. No names: the chain is emptied (the key is
+# written as [], so the reload clears it), and the file left without the
+# key afterwards, ready for a restart with the flag.
+e2e_reload_dockerd_authz() {
+	local before
+	[ -n "$E2E_DOCKERD_PID" ] || e2e_die "no dockerd to reload"
+	before=$(e2e_reloads_in_log)
+	if [ $# -gt 0 ]; then
+		e2e_write_daemon_json "$@"
+	else
+		printf '{"deprecated-key-path": "%s", "authorization-plugins": []}\n' \
+			"$E2E_DIR/key.json" >"$E2E_DIR/daemon.json"
+	fi
+	kill -HUP "$E2E_DOCKERD_PID"
+	e2e_wait 15 e2e_reloaded_since "$before" ||
+		e2e_die "dockerd did not reload $E2E_DIR/daemon.json within 15s"
+	[ $# -gt 0 ] || e2e_write_daemon_json
 }
 
 e2e_docker_answers() { timeout 5 docker version >/dev/null 2>&1; }
@@ -338,6 +383,52 @@ e2e_build_images() {
 	e2e_stop_dockerd
 }
 
+# e2e_managed_create NAME POLICY: dockgate as a managed plugin, assembled
+# and created by contrib/managed-plugin/build.sh (what `make managed-plugin`
+# runs) on a plugin-less private dockerd, and enabled; that dockerd keeps
+# running (e2e_reload_dockerd_authz NAME:latest puts the plugin in its
+# chain; or stop it and e2e_start_dockerd NAME:latest). Its data lives in
+# the private data-root; dockerd 20.10 puts its socket in the fixed
+# /run/docker/plugins/ID/ (a 108-byte path limit), removed on disable/rm.
+e2e_managed_create() {
+	local name=$1 policy=$2 id dg
+	read -r -a dg <<<"$DOCKGATE"
+	e2e_start_dockerd ""
+	DOCKGATE=${dg[-1]} OUT=$E2E_DIR/managed \
+		timeout 120 "$E2E_REPO/contrib/managed-plugin/build.sh" "$name" "$policy" \
+		>>"$E2E_DOCKERD_LOG" 2>&1 || e2e_die "contrib/managed-plugin/build.sh $name failed"
+	id=$(timeout 10 docker plugin inspect -f '{{.Id}}' "$name") ||
+		e2e_die "docker plugin inspect $name failed"
+	E2E_MANAGED_IDS+=("$id")
+	timeout 60 docker plugin enable "$name" >/dev/null || {
+		e2e_dockerd_log_tail
+		e2e_die "docker plugin enable $name failed"
+	}
+}
+
+# After dockerd stopped: it stops its plugins, but should one have
+# survived (dockerd killed), stop every process whose root directory lies
+# in our temp dir, and drop the plugins' socket directories.
+e2e_managed_cleanup() {
+	local p root id
+	[ -n "$E2E_DIR" ] && [ "${#E2E_MANAGED_IDS[@]}" -gt 0 ] || return 0
+	for p in /proc/[0-9]*; do
+		root=$(readlink "$p/root" 2>/dev/null) || continue
+		case $root in
+		"$E2E_DIR"/*)
+			e2e_say "stopping leftover plugin process ${p#/proc/}"
+			kill -KILL "${p#/proc/}" 2>/dev/null
+			;;
+		esac
+	done
+	for id in "${E2E_MANAGED_IDS[@]}"; do
+		[[ $id =~ ^[0-9a-f]{64}$ ]] || continue
+		if [ -d "$E2E_PLUGIN_DIR/$id" ]; then
+			rm -rf --one-file-system "${E2E_PLUGIN_DIR:?}/$id"
+		fi
+	done
+}
+
 # Containers first (while dockerd and dockgate still answer), then dockerd and
 # its containerd, then dockgate, mounts, discovery files, the temp dir.
 e2e_cleanup() {
@@ -353,6 +444,7 @@ e2e_cleanup() {
 		[ -z "$ids" ] || timeout 20 docker rm -f $ids >/dev/null 2>&1
 	fi
 	e2e_stop_dockerd
+	e2e_managed_cleanup
 	e2e_stop_dockgate
 	e2e_remove_stale_socket "$E2E_PLUGIN_SOCK"
 	e2e_remove_stale_socket "$E2E_PLUGIN_DIR/$E2E_NAME.sock"

@@ -76,9 +76,11 @@ expect_not_in() {
 
 # expect_deny_msg REGEX: stderr, read as one line (the Msg spans several),
 # matches "authorization denied by plugin NAME: .*REGEX".
+# DENY_NAME: the plugin name dockerd reports (the managed plugin's differs).
 expect_deny_msg() {
-	tr '\n' ' ' <"$ERR" | grep -Eq -- "authorization denied by plugin $E2E_NAME: .*$1" ||
-		fail "expected /authorization denied by plugin $E2E_NAME: .*$1/ in stderr"
+	local who=${DENY_NAME:-$E2E_NAME}
+	tr '\n' ' ' <"$ERR" | grep -Eq -- "authorization denied by plugin $who: .*$1" ||
+		fail "expected /authorization denied by plugin $who: .*$1/ in stderr"
 }
 
 # A deny of `docker run/create`: exit 125, the CLI's wording with our plugin
@@ -327,6 +329,84 @@ case_sigterm_removes_socket() {
 	fi
 }
 
+# ---- managed plugin cases (MANAGED: the plugin's name, tag included) ------
+
+managed_enabled() {
+	d plugin inspect -f '{{.Enabled}}' "$MANAGED"
+	expect_rc 0 || return 1
+	[ "$(cat "$OUT")" = true ] || fail "expected $MANAGED still enabled"
+}
+
+case_managed_is_enabled() {
+	d plugin ls --format '{{.Name}} {{.Enabled}}'
+	expect_rc 0 || return 1
+	expect_in "$OUT" "^$MANAGED true\$"
+}
+
+case_managed_disable_denied() {
+	d plugin disable "$MANAGED"
+	expect_rc 1 || return 1
+	expect_deny_msg "\[self-protection\] plugin \"$MANAGED\" is dockgate itself, and disabling it" ||
+		return 1
+	managed_enabled
+}
+
+case_managed_disable_force_denied() {
+	d plugin disable -f "${MANAGED%:latest}"
+	expect_rc 1 || return 1
+	expect_deny_msg "\[self-protection\].*disabling it" || return 1
+	managed_enabled
+}
+
+case_managed_rm_denied() {
+	d plugin rm -f "$MANAGED"
+	expect_rc 1 || return 1
+	expect_deny_msg "\[self-protection\] plugin \"$MANAGED\" is dockgate itself, and removing it" ||
+		return 1
+	managed_enabled
+}
+
+case_managed_set_denied() {
+	d plugin set "$MANAGED" DEBUG=1
+	expect_rc 1 || return 1
+	expect_deny_msg "\[self-protection\].*re-configuring it" || return 1
+	managed_enabled
+}
+
+case_managed_disable_by_id_denied() {
+	local id
+	d plugin inspect -f '{{.Id}}' "$MANAGED"
+	expect_rc 0 || return 1
+	id=$(cut -c1-12 "$OUT")
+	d plugin disable "$id"
+	expect_rc 1 || return 1
+	expect_deny_msg "\[self-protection\] plugin \"$id\" may be a plugin ID" || return 1
+	managed_enabled
+}
+
+# With the plugin out of the chain, nothing judges a root container.
+case_root_runs() {
+	d run --rm --user 0:0 "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" "${GOOD_CAPS[@]}" \
+		"$E2E_IMAGE_OK" echo root-ok
+	expect_rc 0 || return 1
+	[ "$(cat "$OUT")" = root-ok ] || fail "expected stdout 'root-ok'"
+}
+
+# Only with dockerd started without --authorization-plugin.
+case_managed_removed() {
+	d plugin rm -f "$MANAGED"
+	expect_rc 0 || return 1
+	d plugin ls --format '{{.Name}}'
+	expect_rc 0 || return 1
+	expect_not_in "$OUT" "$MANAGED" || return 1
+	# dockerd removed the plugin's socket directory from the shared
+	# /run/docker/plugins.
+	local id
+	for id in "${E2E_MANAGED_IDS[@]}"; do
+		[ ! -e "$E2E_PLUGIN_DIR/$id" ] || fail "$E2E_PLUGIN_DIR/$id left behind" || return 1
+	done
+}
+
 # The sandbox failed (lib.sh's e2e_die): count it, keep the summary line.
 e2e_fatal_hook() {
 	echo "e2e: $PASSED passed, $((FAILED + 1)) failed"
@@ -382,6 +462,43 @@ main() {
 
 	e2e_stop_dockerd
 	t_after_plugin "spec: SIGTERM stops dockgate and removes its socket" case_sigterm_removes_socket
+
+	# dockgate as a managed plugin: created and enabled on a plugin-less
+	# dockerd, put in its authorization chain first by a live reload of
+	# daemon.json, then by a restart with --authorization-plugin. Its
+	# --self-name is the plugin's name (build.sh derives it).
+	MANAGED=$E2E_NAME-managed:latest
+	echo "# managed plugin $MANAGED (docker plugin create + enable)"
+	e2e_managed_create "${MANAGED%:latest}" "$POLICY_ENFORCE"
+	echo "# daemon.json \"authorization-plugins\": [\"$MANAGED\"] + SIGHUP"
+	e2e_reload_dockerd_authz "$MANAGED"
+	DENY_NAME=$MANAGED
+	t_after_plugin "managed/reload: listed and enabled" case_managed_is_enabled
+	t_after_plugin "managed/reload: --user 0:0 denied [no-root] only" case_root_denied
+	t_after_plugin "managed/reload: docker plugin disable denied [self-protection]" \
+		case_managed_disable_denied
+	echo "# authorization-plugins emptied + SIGHUP: the documented way out"
+	e2e_reload_dockerd_authz
+	t_after_plugin "managed/reload: out of the chain, --user 0:0 runs" case_root_runs
+	echo "# dockerd restarted with --authorization-plugin=$MANAGED"
+	e2e_stop_dockerd
+	e2e_start_dockerd "$MANAGED"
+	t_after_plugin "managed: listed and enabled" case_managed_is_enabled
+	t_after_plugin "managed: compliant run prints ok" case_compliant_runs
+	t_after_plugin "managed: --user 0:0 denied [no-root] only" case_root_denied
+	t_after_plugin "managed: unapproved registry denied [registries] only" case_registry_denied
+	t_after_plugin "managed: docker plugin disable denied [self-protection]" case_managed_disable_denied
+	t_after_plugin "managed: docker plugin disable -f (no tag) denied" case_managed_disable_force_denied
+	t_after_plugin "managed: docker plugin rm -f denied [self-protection]" case_managed_rm_denied
+	t_after_plugin "managed: docker plugin set denied [self-protection]" case_managed_set_denied
+	t_after_plugin "managed: docker plugin disable by ID denied" case_managed_disable_by_id_denied
+	t_after_plugin "managed: still enforcing afterwards" case_all_five_denied
+	DENY_NAME=
+	echo "# dockerd restarted without --authorization-plugin to remove the plugin"
+	e2e_stop_dockerd
+	e2e_start_dockerd ""
+	t_after_plugin "managed: docker plugin rm -f works without the authz plugin" case_managed_removed
+	e2e_stop_dockerd
 
 	echo "e2e: run time $((SECONDS - t0))s"
 	if [ "$FAILED" -gt 0 ]; then

@@ -115,6 +115,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" \
 	http://dockgate/AuthZPlugin.AuthZReq)
 detail=$code check "GET on a plugin endpoint is refused (405)" [ "$code" = 405 ]
 
+# --- self-protection: the default --self-name is dockgate ----------------------
+printf '{"RequestMethod":"POST","RequestUri":"/v1.41/plugins/dockgate:latest/disable"}' \
+	>"$TMP/self-disable.json"
+r=$(authz "$TMP/self-disable.json")
+detail=$r check "disabling the plugin dockgate is denied [self-protection]" \
+	grep -q '"Allow":false.*\[self-protection\] plugin \\"dockgate:latest\\" is dockgate itself' <<<"$r"
+r=$(authz "$CAP/plugin-disable.1.json")
+detail=$r check "disabling another plugin is allowed" [ "$r" = '{"Allow":true}' ]
+
 # --- size limit, and the connection stays usable -----------------------------
 head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$TMP/big.json"
 curl -sv --unix-socket "$SOCK" -X POST --data-binary @"$TMP/big.json" \
@@ -245,6 +254,19 @@ detail="$rc $rc2 $rc3" check "eval exits 0 on allow, 1 on deny, 2 on error" \
 	[ "$rc" = 0 -a "$rc2" = 1 -a "$rc3" = 2 ]
 detail=$(cat "$TMP/eval.out") check "eval prints the reply JSON" \
 	grep -q '^{"Allow":false,"Msg":"3 policy violations:\\n\[no-root\]' "$TMP/eval.out"
+$DOCKGATE eval --policy "$POLICY" "$CAP/plugin-disable.1.json" >/dev/null
+rc=$?
+$DOCKGATE eval --policy "$POLICY" --self-name other --self-name capture \
+	"$CAP/plugin-disable.1.json" >"$TMP/eval-self.out"
+rc2=$?
+out=$($DOCKGATE eval --policy "$POLICY" --self-name 'Not A Name' - </dev/null 2>&1)
+rc3=$?
+detail="$rc $rc2 $rc3 $(cat "$TMP/eval-self.out") $out" \
+	check "eval --self-name: the named plugin is protected, a bad name is an error (2)" \
+	bash -c '[ "$1" = 0 ] && [ "$2" = 1 ] && [ "$3" = 2 ] &&
+		grep -q "\[self-protection\] plugin \\\\\"capture\\\\\" is dockgate itself" "$4" &&
+		grep -q "^dockgate eval: --self-name .Not A Name.: " <<<"$5"' \
+	_ "$rc" "$rc2" "$rc3" "$TMP/eval-self.out" "$out"
 out=$($DOCKGATE check "$POLICY" "$TMP/bad.yaml" 2>&1)
 rc=$?
 detail="rc=$rc $out" check "check prints FILE: ok and the errors of bad files, exit 1" \

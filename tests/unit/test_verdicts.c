@@ -15,6 +15,8 @@
  *   expect:   allow | deny ID...   the verdict and the set of [ids] in Msg
  *   audit:    ID...                rule ids the audit line lists as audit-only
  *   msg:      text that must appear in Msg (repeatable)
+ *   self-name: a name of dockgate itself, as serve --self-name (repeatable;
+ *             default "dockgate", as serve)
  */
 #include <glob.h>
 #include <stdio.h>
@@ -37,6 +39,8 @@ struct vcase {
 	char *expect, *audit;
 	char *msg[MAX_MSGS];
 	int nmsg;
+	char *self[MAX_MSGS];
+	int nself;
 };
 
 static glob_t cases;
@@ -75,6 +79,8 @@ static void case_free(struct vcase *c)
 	free(c->audit);
 	for (int i = 0; i < c->nmsg; i++)
 		free(c->msg[i]);
+	for (int i = 0; i < c->nself; i++)
+		free(c->self[i]);
 }
 
 static void case_parse(const char *path, struct vcase *c)
@@ -122,6 +128,8 @@ static void case_parse(const char *path, struct vcase *c)
 			c->audit = v;
 		else if (strcmp(k, "msg") == 0 && c->nmsg < MAX_MSGS)
 			c->msg[c->nmsg++] = v;
+		else if (strcmp(k, "self-name") == 0 && c->nself < MAX_MSGS)
+			c->self[c->nself++] = v;
 		else
 			ck_abort_msg("%s:%d: unknown key '%s'", path, lineno, k);
 	}
@@ -235,7 +243,13 @@ START_TEST(test_verdict)
 	size_t loglen = 0;
 	FILE *log = open_memstream(&logbuf, &loglen);
 	bool allow;
-	char *reply = decide(p, req, len, &allow, log);
+	const char *self_names[MAX_MSGS];
+	struct decide_opts opts = {.self = {self_names, 0}};
+	for (int i = 0; i < c.nself; i++)
+		self_names[opts.self.n++] = c.self[i];
+	if (opts.self.n == 0)
+		self_names[opts.self.n++] = selfprotect_default_name;
+	char *reply = decide(p, &opts, req, len, &allow, log);
 	fclose(log);
 	ck_assert_msg(reply != NULL, "%s: no reply", path);
 
