@@ -27,6 +27,29 @@ enum reason {
 	REASON_BODY_INVALID,
 	REASON_BODY_AMBIGUOUS,
 	REASON_URI_INVALID,      /* arg2: why */
+	REASON_PRIVILEGED,
+	REASON_HOST_NS,          /* arg: "network", ...; arg2: the mode */
+	REASON_CONTAINER_NS,     /* arg: "network", ...; arg2: the mode */
+	REASON_MOUNT_PROTECTED,  /* arg: host path (clean), arg2: the protected
+	                          * path it exposes */
+	REASON_MOUNT_NOT_ALLOWED, /* arg: host path (clean), arg2: allowed list */
+	REASON_MOUNT_RELATIVE,   /* arg: the source as given */
+	REASON_VOLUMES_FROM,     /* arg: the container named */
+	REASON_DEVICES,          /* arg: "Devices", "DeviceCgroupRules" or
+	                          * "DeviceRequests" */
+	REASON_NNP_MISSING,      /* arg: the option that turned it off, or NULL */
+	REASON_UNCONFINED,       /* arg: the SecurityOpt entry as given */
+	REASON_PATHS_UNMASKED,   /* arg: "MaskedPaths" or "ReadonlyPaths" */
+	REASON_SYSCTL,           /* arg: the sysctl, arg2: allowed list */
+	REASON_TAG_LATEST,       /* arg: the normalized reference, arg2: "given"
+	                          * when the tag was explicit */
+	REASON_DIGEST_REQUIRED,  /* arg: the normalized reference */
+	REASON_EXEC_ROOT,        /* arg: the User given */
+	REASON_EXEC_USER_INVALID, /* arg: the User given */
+	REASON_EXEC_PRIVILEGED,
+	REASON_UPDATE_REMOVES,   /* arg: "memory", "cpus" or "pids" */
+	REASON_UPDATE_OVER,      /* as REASON_LIMIT_OVER */
+	REASON_UPDATE_PERIOD,    /* a CPU period alone, with a cpus ceiling */
 	REASON__COUNT
 };
 

@@ -13,6 +13,15 @@ enum rule_id {
 	RULE_RESOURCE_LIMITS,
 	RULE_CAPABILITIES,
 	RULE_REGISTRIES,
+	RULE_PRIVILEGED,
+	RULE_HOST_NAMESPACES,
+	RULE_HOST_MOUNTS,
+	RULE_DEVICES,
+	RULE_NO_NEW_PRIVILEGES,
+	RULE_SECURITY_PROFILES,
+	RULE_IMAGE_TAGS,
+	RULE_EXEC,
+	RULE_UPDATE,
 	RULE__COUNT,
 	/* Checks that are not configurable and always deny. */
 	RULE_REQUEST_BODY = RULE__COUNT, /* "request-body" */
@@ -54,6 +63,25 @@ struct policy {
 	/* registries: patterns valid for imageref_pattern_valid() */
 	char **registries;
 	size_t n_registries;
+
+	/* host-namespaces: joining another container's namespace too */
+	bool ns_container_deny; /* container: deny */
+
+	/* host-mounts: clean absolute paths */
+	char **mounts_deny; /* the default list when the policy gives none */
+	size_t n_mounts_deny;
+	bool has_mounts_allow; /* allow given: sources must lie under it */
+	char **mounts_allow;
+	size_t n_mounts_allow;
+	bool volumes_from_allow; /* volumes-from: allow */
+
+	/* security-profiles: sysctl names ('.'-separated), "prefix.*" too */
+	bool has_sysctls;
+	char **sysctls;
+	size_t n_sysctls;
+
+	/* image-tags */
+	bool require_digest;
 
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
 };

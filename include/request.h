@@ -10,6 +10,18 @@
 #include "authz_proto.h"
 #include "route.h"
 
+/* The namespaces a container can share with the host or another
+ * container; keep ns_fields[] in request.c and ns_names[] in eval.c in
+ * step. */
+enum ns_kind { NS_NETWORK = 0, NS_PID, NS_IPC, NS_UTS, NS_USERNS, NS_CGROUPNS,
+               NS__COUNT };
+
+/* A host path a container would mount, and where the request named it. */
+struct host_path {
+	char *path;         /* as given */
+	const char *origin; /* static: "Binds", "Mounts", "volume options" */
+};
+
 /* What a container create asks dockerd to execute. */
 struct container_spec {
 	char *image; /* Config.Image, as given; NULL when absent */
@@ -22,6 +34,36 @@ struct container_spec {
 	int64_t pids_limit; /* HostConfig.PidsLimit; 0 when absent or null */
 	char **cap_add;     /* HostConfig.CapAdd, as given */
 	size_t n_cap_add;
+
+	bool privileged;          /* HostConfig.Privileged */
+	char *ns_mode[NS__COUNT]; /* NetworkMode, PidMode, ...; NULL when absent */
+	/* Host paths from Binds, Mounts (type bind) and volume driver options
+	 * with a "device" (Mounts[].VolumeOptions.DriverConfig.Options). */
+	struct host_path *host_paths;
+	size_t n_host_paths;
+	char **volumes_from; /* HostConfig.VolumesFrom */
+	size_t n_volumes_from;
+	size_t n_devices, n_device_cgroup_rules, n_device_requests;
+	char **security_opt; /* HostConfig.SecurityOpt, in order */
+	size_t n_security_opt;
+	bool masked_paths_empty;   /* MaskedPaths given as [] */
+	bool readonly_paths_empty; /* ReadonlyPaths given as [] */
+	char **sysctls;            /* HostConfig.Sysctls keys */
+	size_t n_sysctls;
+};
+
+/* What an exec create asks for (POST /containers/{name}/exec). */
+struct exec_spec {
+	char *user; /* "" when absent: the container's own user */
+	bool privileged;
+};
+
+/* What a container update asks for (POST /containers/{name}/update): the
+ * limit fields of container.Resources. 0 leaves a value as it is. */
+struct update_spec {
+	int64_t memory, nano_cpus, cpu_quota, cpu_period;
+	bool has_pids_limit; /* PidsLimit given (not null) */
+	int64_t pids_limit;
 };
 
 enum body_status {
@@ -45,6 +87,8 @@ struct request {
 	char *body_why; /* new string: what is wrong with the body, or NULL */
 
 	struct container_spec create; /* ACTION_CONTAINER_CREATE */
+	struct exec_spec exec;        /* ACTION_EXEC_CREATE */
+	struct update_spec update;    /* ACTION_CONTAINER_UPDATE */
 };
 
 /* Builds the model for az. Returns 0, or -1 with *why (new string) when the
@@ -61,5 +105,12 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
                                        struct container_spec *spec,
                                        char **why);
 void container_spec_clear(struct container_spec *spec);
+
+/* The same for exec and update bodies. */
+enum body_status request_decode_exec(const unsigned char *body, size_t len,
+                                     struct exec_spec *spec, char **why);
+enum body_status request_decode_update(const unsigned char *body, size_t len,
+                                       struct update_spec *spec, char **why);
+void exec_spec_clear(struct exec_spec *spec);
 
 #endif

@@ -1,6 +1,7 @@
 /* decision: reason codes -> "[rule-id] what is wrong; how to fix it". The
  * wording lives here and only here, so every surface (docker CLI, eval,
  * logs) says the same thing. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,19 @@ static void render_missing_limits(struct strbuf *sb, const char *kinds,
 		strbuf_addc(sb, ')');
 }
 
+/* "PID" for the kind "pid": the namespace's name in prose. */
+static const char *ns_noun(const char *kind)
+{
+	static const char *const map[][2] = {
+	    {"network", "network"}, {"pid", "PID"},   {"ipc", "IPC"},
+	    {"uts", "UTS"},         {"userns", "user"}, {"cgroupns", "cgroup"},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(kind, map[i][0]) == 0)
+			return map[i][1];
+	return kind;
+}
+
 static const char *or_empty(const char *s)
 {
 	return s ? s : "";
@@ -207,6 +221,149 @@ static void render(struct strbuf *sb, const struct violation *v)
 		strbuf_adds(sb, "request cannot be decoded (");
 		strbuf_add_escaped(sb, b);
 		strbuf_adds(sb, "); send a well-formed Docker API request");
+		break;
+	case REASON_PRIVILEGED:
+		strbuf_adds(sb, "privileged containers have full access to the "
+		                "host; remove --privileged and add only the "
+		                "capabilities or devices the program needs");
+		break;
+	case REASON_HOST_NS:
+		strbuf_addf(sb, "container would share the host's %s namespace "
+		                "(%s mode \"", ns_noun(a), a);
+		strbuf_add_escaped(sb, b);
+		strbuf_addf(sb, "\"); remove --%s host", a);
+		break;
+	case REASON_CONTAINER_NS:
+		strbuf_addf(sb, "container would join another container's %s "
+		                "namespace (\"", ns_noun(a));
+		strbuf_add_escaped(sb, b);
+		strbuf_addf(sb, "\"), which the policy does not allow; remove "
+		                "--%s container:...", a);
+		break;
+	case REASON_MOUNT_PROTECTED:
+		strbuf_adds(sb, "host path ");
+		strbuf_add_escaped(sb, a);
+		if (strcmp(a, b) == 0) {
+			strbuf_adds(sb, " is protected");
+		} else {
+			size_t n = strlen(b);
+			bool under = strncmp(a, b, n) == 0 && a[n] == '/';
+			strbuf_adds(sb, under ? " lies under protected path "
+			                      : " contains protected path ");
+			strbuf_add_escaped(sb, b);
+		}
+		strbuf_adds(sb, "; mount a named volume (-v NAME:/path) or an "
+		                "unprotected host directory instead");
+		break;
+	case REASON_MOUNT_NOT_ALLOWED:
+		strbuf_adds(sb, "host path ");
+		strbuf_add_escaped(sb, a);
+		strbuf_addf(sb, " is not an allowed bind source; mount a named "
+		                "volume or a path under one of: %s", b);
+		break;
+	case REASON_MOUNT_RELATIVE:
+		strbuf_adds(sb, "bind source \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" is not an absolute path; give the host "
+		                "path from /");
+		break;
+	case REASON_VOLUMES_FROM:
+		strbuf_adds(sb, "--volumes-from ");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " would inherit mounts that cannot be checked; "
+		                "mount the volumes by name instead (-v NAME:/path)");
+		break;
+	case REASON_DEVICES:
+		strbuf_addf(sb, "host device access (%s) is not allowed; remove %s",
+		            a,
+		            strcmp(a, "Devices") == 0 ? "--device"
+		            : strcmp(a, "DeviceCgroupRules") == 0
+		                ? "--device-cgroup-rule"
+		                : "--gpus");
+		break;
+	case REASON_NNP_MISSING:
+		if (v->arg != NULL) {
+			strbuf_adds(sb, "no-new-privileges is turned off (\"");
+			strbuf_add_escaped(sb, a);
+			strbuf_adds(sb, "\")");
+		} else {
+			strbuf_adds(sb, "no-new-privileges is not set, so setuid "
+			                "programs can gain privileges");
+		}
+		strbuf_adds(sb, "; add --security-opt no-new-privileges");
+		break;
+	case REASON_UNCONFINED:
+		strbuf_adds(sb, "security option \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" turns confinement off; remove "
+		                "--security-opt ");
+		strbuf_add_escaped(sb, a);
+		break;
+	case REASON_PATHS_UNMASKED:
+		strbuf_addf(sb, "an empty %s unmasks /proc and /sys paths; remove "
+		                "--security-opt systempaths=unconfined",
+		            a);
+		break;
+	case REASON_SYSCTL:
+		strbuf_adds(sb, "sysctl ");
+		strbuf_add_escaped(sb, a);
+		strbuf_addf(sb, " is not allowed; remove --sysctl ");
+		strbuf_add_escaped(sb, a);
+		strbuf_addf(sb, " (the policy allows: %s)", b);
+		break;
+	case REASON_TAG_LATEST:
+		strbuf_adds(sb, "image ");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, v->arg2 != NULL
+		                    ? " uses the moving tag latest"
+		                    : " has no tag, so it means latest");
+		strbuf_adds(sb, "; name a version tag or a digest, e.g. "
+		                "app:1.4.2 or app@sha256:...");
+		break;
+	case REASON_DIGEST_REQUIRED:
+		strbuf_adds(sb, "image ");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " is not pinned by digest; use NAME@sha256:... "
+		                "(docker images --digests shows it)");
+		break;
+	case REASON_EXEC_ROOT:
+		strbuf_adds(sb, "exec would run as root (User \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\"); remove -u/--user or exec as a non-root "
+		                "user, e.g. -u 1000:1000");
+		break;
+	case REASON_EXEC_USER_INVALID:
+		strbuf_adds(sb, "exec user \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" is not a valid uid:gid (ids are 0 to "
+		                "2147483647); exec as a non-root numeric user, "
+		                "e.g. -u 1000:1000");
+		break;
+	case REASON_EXEC_PRIVILEGED:
+		strbuf_adds(sb, "privileged exec has full access to the host; "
+		                "remove --privileged");
+		break;
+	case REASON_UPDATE_REMOVES:
+		strbuf_addf(sb, "update would remove the %s limit; give %s a "
+		                "positive value instead",
+		            limit_noun(a), limit_flag(a));
+		break;
+	case REASON_UPDATE_OVER: {
+		const char *bar = strchr(b, '|');
+		long long have = strtoll(b, NULL, 10);
+		long long max = bar ? strtoll(bar + 1, NULL, 10) : 0;
+		strbuf_addf(sb, "update would raise the %s limit to ", limit_noun(a));
+		add_limit(sb, a, have);
+		strbuf_adds(sb, ", above the maximum ");
+		add_limit(sb, a, max);
+		strbuf_addf(sb, "; set %s ", limit_flag(a));
+		add_limit(sb, a, max);
+		strbuf_adds(sb, " or lower");
+		break;
+	}
+	case REASON_UPDATE_PERIOD:
+		strbuf_adds(sb, "a CPU quota or period updated alone cannot be "
+		                "checked against the CPU maximum; use --cpus");
 		break;
 	case REASON__COUNT:
 		strbuf_adds(sb, "denied");

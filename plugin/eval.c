@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "eval.h"
+#include "hostpath.h"
 #include "imageref.h"
 #include "strbuf.h"
 
@@ -96,6 +97,22 @@ static enum id_kind classify_id(const char *s, size_t len)
 	return v == 0 ? ID_ROOT : ID_OK;
 }
 
+/* How a non-empty "user[:group]" runs: ID_ROOT when either side is root
+ * (or the user part is empty), ID_INVALID when an id is out of range,
+ * ID_OK otherwise. */
+static enum id_kind classify_user(const char *user)
+{
+	const char *colon = strchr(user, ':');
+	size_t ulen = colon ? (size_t)(colon - user) : strlen(user);
+	enum id_kind u = classify_id(user, ulen);
+	enum id_kind g = colon ? classify_id(colon + 1, strlen(colon + 1)) : ID_NAME;
+	if (u == ID_INVALID || g == ID_INVALID)
+		return ID_INVALID;
+	if (u == ID_ROOT || g == ID_ROOT || ulen == 0)
+		return ID_ROOT;
+	return ID_OK;
+}
+
 static void rule_no_root(struct ctx *c)
 {
 	const char *user = c->rq->create.user;
@@ -104,13 +121,10 @@ static void rule_no_root(struct ctx *c)
 			fail(c, REASON_USER_UNSET, NULL, NULL);
 		return;
 	}
-	const char *colon = strchr(user, ':');
-	size_t ulen = colon ? (size_t)(colon - user) : strlen(user);
-	enum id_kind u = classify_id(user, ulen);
-	enum id_kind g = colon ? classify_id(colon + 1, strlen(colon + 1)) : ID_NAME;
-	if (u == ID_INVALID || g == ID_INVALID)
+	enum id_kind k = classify_user(user);
+	if (k == ID_INVALID)
 		fail(c, REASON_USER_INVALID, user, NULL);
-	else if (u == ID_ROOT || g == ID_ROOT || ulen == 0)
+	else if (k == ID_ROOT)
 		fail(c, REASON_USER_ROOT, user, NULL);
 }
 
@@ -270,6 +284,294 @@ static void rule_registries(struct ctx *c)
 		imageref_clear(&ref);
 }
 
+static void rule_privileged(struct ctx *c)
+{
+	if (c->rq->create.privileged)
+		fail(c, REASON_PRIVILEGED, NULL, NULL);
+}
+
+static const char *const ns_names[NS__COUNT] = {
+    "network", "pid", "ipc", "uts", "userns", "cgroupns"};
+
+/* dockerd reads "host" (PidMode and UsernsMode also "host:...") as the
+ * host's namespace and "container:ID" as another container's; the part
+ * before ':' is compared without case, which can only be stricter. */
+static void rule_host_namespaces(struct ctx *c)
+{
+	for (int i = 0; i < NS__COUNT; i++) {
+		const char *m = c->rq->create.ns_mode[i];
+		if (m == NULL)
+			continue;
+		size_t n = strcspn(m, ":");
+		if (n == 4 && strncasecmp(m, "host", 4) == 0)
+			fail(c, REASON_HOST_NS, ns_names[i], m);
+		else if (c->p->ns_container_deny && n == 9 &&
+		         strncasecmp(m, "container", 9) == 0 && m[n] == ':')
+			fail(c, REASON_CONTAINER_NS, ns_names[i], m);
+	}
+}
+
+static void rule_host_mounts(struct ctx *c)
+{
+	const struct container_spec *s = &c->rq->create;
+	const struct policy *p = c->p;
+	char *allowed = NULL;
+
+	for (size_t i = 0; i < s->n_host_paths; i++) {
+		const char *src = s->host_paths[i].path;
+		if (src[0] != '/') {
+			fail(c, REASON_MOUNT_RELATIVE, src, NULL);
+			continue;
+		}
+		char *clean = hostpath_clean(src);
+		if (clean == NULL) {
+			c->d->allow = false;
+			continue;
+		}
+		bool bad = false;
+		for (size_t j = 0; j < p->n_mounts_deny && !bad; j++) {
+			if (hostpath_exposes(clean, p->mounts_deny[j])) {
+				fail(c, REASON_MOUNT_PROTECTED, clean, p->mounts_deny[j]);
+				bad = true;
+			}
+		}
+		if (!bad && p->has_mounts_allow) {
+			bool ok = false;
+			for (size_t j = 0; j < p->n_mounts_allow && !ok; j++)
+				ok = hostpath_under(clean, p->mounts_allow[j]);
+			if (!ok) {
+				if (allowed == NULL)
+					allowed = join_list(p->mounts_allow, p->n_mounts_allow);
+				fail(c, REASON_MOUNT_NOT_ALLOWED, clean, allowed);
+			}
+		}
+		free(clean);
+	}
+	free(allowed);
+	if (!p->volumes_from_allow)
+		for (size_t i = 0; i < s->n_volumes_from; i++)
+			fail(c, REASON_VOLUMES_FROM, s->volumes_from[i], NULL);
+}
+
+static void rule_devices(struct ctx *c)
+{
+	const struct container_spec *s = &c->rq->create;
+	if (s->n_devices > 0)
+		fail(c, REASON_DEVICES, "Devices", NULL);
+	if (s->n_device_cgroup_rules > 0)
+		fail(c, REASON_DEVICES, "DeviceCgroupRules", NULL);
+	if (s->n_device_requests > 0)
+		fail(c, REASON_DEVICES, "DeviceRequests", NULL);
+}
+
+/* Splits a SecurityOpt entry as dockerd's parseSecurityOpt does: at the
+ * first '=' when there is one, else at the first ':'. Returns false when
+ * there is neither. */
+static bool split_opt(const char *opt, size_t *klen, const char **val)
+{
+	const char *sep = strchr(opt, '=');
+	if (sep == NULL)
+		sep = strchr(opt, ':');
+	if (sep == NULL)
+		return false;
+	*klen = (size_t)(sep - opt);
+	*val = sep + 1;
+	return true;
+}
+
+static bool key_is(const char *opt, size_t klen, const char *key)
+{
+	return strlen(key) == klen && strncasecmp(opt, key, klen) == 0;
+}
+
+/* Go's strconv.ParseBool: 1 true, 0 false, -1 neither. */
+static int parse_go_bool(const char *s)
+{
+	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
+	for (size_t i = 0; i < 6; i++) {
+		if (strcmp(s, t[i]) == 0)
+			return 1;
+		if (strcmp(s, f[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* The last no-new-privileges entry wins in dockerd, so the entries are
+ * read in order: "no-new-privileges" then "no-new-privileges=false" is
+ * off. A value ParseBool refuses is off too. */
+static void rule_no_new_privileges(struct ctx *c)
+{
+	const struct container_spec *s = &c->rq->create;
+	bool on = false;
+	const char *off_by = NULL;
+	for (size_t i = 0; i < s->n_security_opt; i++) {
+		const char *o = s->security_opt[i], *val;
+		size_t klen;
+		if (strcmp(o, "no-new-privileges") == 0) {
+			on = true;
+			continue;
+		}
+		if (!split_opt(o, &klen, &val) ||
+		    !key_is(o, klen, "no-new-privileges"))
+			continue;
+		on = parse_go_bool(val) == 1;
+		off_by = on ? NULL : o;
+	}
+	if (!on)
+		fail(c, REASON_NNP_MISSING, off_by, NULL);
+}
+
+/* True when name (with '/' read as '.') is in the policy's sysctl list,
+ * exactly or under a "prefix.*" entry. */
+static bool sysctl_allowed(const struct policy *p, const char *name)
+{
+	char *n = strdup(name);
+	bool ok = false;
+	if (n == NULL)
+		return false;
+	for (char *x = n; *x; x++)
+		if (*x == '/')
+			*x = '.';
+	for (size_t i = 0; i < p->n_sysctls && !ok; i++) {
+		const char *a = p->sysctls[i];
+		size_t len = strlen(a);
+		if (len >= 2 && a[len - 1] == '*')
+			ok = strncmp(n, a, len - 1) == 0 && n[len - 1] != '\0';
+		else
+			ok = strcmp(n, a) == 0;
+	}
+	free(n);
+	return ok;
+}
+
+/* Confinement switched off: seccomp or AppArmor "unconfined", SELinux
+ * labels disabled ("label=disable", "label:disable", bare "disable") or
+ * an unconfined SELinux type, and /proc unmasked by empty path lists. */
+static void rule_security_profiles(struct ctx *c)
+{
+	const struct container_spec *s = &c->rq->create;
+	for (size_t i = 0; i < s->n_security_opt; i++) {
+		const char *o = s->security_opt[i], *val;
+		size_t klen;
+		if (strcasecmp(o, "disable") == 0) {
+			fail(c, REASON_UNCONFINED, o, NULL);
+			continue;
+		}
+		if (!split_opt(o, &klen, &val))
+			continue;
+		if ((key_is(o, klen, "seccomp") || key_is(o, klen, "apparmor")) &&
+		    strcasecmp(val, "unconfined") == 0)
+			fail(c, REASON_UNCONFINED, o, NULL);
+		else if (key_is(o, klen, "label") &&
+		         (strcasecmp(val, "disable") == 0 ||
+		          strcasecmp(val, "type:spc_t") == 0 ||
+		          strcasecmp(val, "type:unconfined_t") == 0))
+			fail(c, REASON_UNCONFINED, o, NULL);
+	}
+	if (s->masked_paths_empty)
+		fail(c, REASON_PATHS_UNMASKED, "MaskedPaths", NULL);
+	if (s->readonly_paths_empty)
+		fail(c, REASON_PATHS_UNMASKED, "ReadonlyPaths", NULL);
+	if (c->p->has_sysctls) {
+		char *allowed = NULL;
+		for (size_t i = 0; i < s->n_sysctls; i++) {
+			if (sysctl_allowed(c->p, s->sysctls[i]))
+				continue;
+			if (allowed == NULL)
+				allowed = join_list(c->p->sysctls, c->p->n_sysctls);
+			fail(c, REASON_SYSCTL, s->sysctls[i], allowed);
+		}
+		free(allowed);
+	}
+}
+
+/* Pinned images only: no "latest" (given or implied), and a digest when
+ * the policy requires one. An image ID is content-addressed, so it passes
+ * here (registries judges it); a reference that does not parse is left to
+ * registries and to dockerd, which refuses it. */
+static void rule_image_tags(struct ctx *c)
+{
+	const char *image = c->rq->create.image, *why;
+	struct imageref ref;
+	if (image == NULL || image[0] == '\0' ||
+	    imageref_parse(image, &ref, &why) != IMAGEREF_OK)
+		return;
+	if (ref.digest == NULL) {
+		if (c->p->require_digest)
+			fail(c, REASON_DIGEST_REQUIRED, ref.full, NULL);
+		else if (ref.tag != NULL && strcmp(ref.tag, "latest") == 0)
+			fail(c, REASON_TAG_LATEST, ref.full,
+			     ref.tag_given ? "given" : NULL);
+	}
+	imageref_clear(&ref);
+}
+
+/* An exec runs as the container's user unless it names one, and that
+ * user was judged when the container was created. */
+static void rule_exec(struct ctx *c)
+{
+	const struct exec_spec *e = &c->rq->exec;
+	if (e->user != NULL && e->user[0] != '\0') {
+		enum id_kind k = classify_user(e->user);
+		if (k == ID_INVALID)
+			fail(c, REASON_EXEC_USER_INVALID, e->user, NULL);
+		else if (k == ID_ROOT)
+			fail(c, REASON_EXEC_ROOT, e->user, NULL);
+	}
+	if (e->privileged)
+		fail(c, REASON_EXEC_PRIVILEGED, NULL, NULL);
+}
+
+static void update_over(struct ctx *c, const char *what, int64_t have,
+                        int64_t max)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%lld|%lld", (long long)have, (long long)max);
+	fail(c, REASON_UPDATE_OVER, what, buf);
+}
+
+/* An update changes only the limits it names (0 keeps a value); a
+ * negative one, or a PidsLimit of 0 or less, removes the limit. Limits
+ * that resource-limits requires may not be removed, and none may be raised
+ * above its ceiling. A CPU quota or period given without the other would
+ * be combined with the container's current value, which the request does
+ * not show, so with a CPU ceiling it is refused. */
+static void rule_update(struct ctx *c)
+{
+	const struct update_spec *u = &c->rq->update;
+	const struct policy *p = c->p;
+	bool mem_kept = (p->limits_require & LIMIT_MEMORY) || p->max_memory > 0;
+	bool cpu_kept = (p->limits_require & LIMIT_CPUS) || p->max_nano_cpus > 0;
+	bool pid_kept = (p->limits_require & LIMIT_PIDS) || p->max_pids > 0;
+
+	if (u->memory < 0 && mem_kept)
+		fail(c, REASON_UPDATE_REMOVES, "memory", NULL);
+	else if (p->max_memory > 0 && u->memory > p->max_memory)
+		update_over(c, "memory", u->memory, p->max_memory);
+
+	if ((u->nano_cpus < 0 || u->cpu_quota < 0) && cpu_kept) {
+		fail(c, REASON_UPDATE_REMOVES, "cpus", NULL);
+	} else if (p->max_nano_cpus > 0) {
+		if (u->nano_cpus > p->max_nano_cpus)
+			update_over(c, "cpus", u->nano_cpus, p->max_nano_cpus);
+		if ((u->cpu_quota > 0) != (u->cpu_period > 0)) {
+			fail(c, REASON_UPDATE_PERIOD, NULL, NULL);
+		} else if (u->cpu_quota > 0) {
+			int64_t n = (int64_t)((double)u->cpu_quota /
+			                      (double)u->cpu_period * 1e9);
+			if (n > p->max_nano_cpus)
+				update_over(c, "cpus", n, p->max_nano_cpus);
+		}
+	}
+
+	if (u->has_pids_limit && u->pids_limit <= 0 && pid_kept)
+		fail(c, REASON_UPDATE_REMOVES, "pids", NULL);
+	else if (u->has_pids_limit && p->max_pids > 0 && u->pids_limit > p->max_pids)
+		update_over(c, "pids", u->pids_limit, p->max_pids);
+}
+
 typedef void (*rule_fn)(struct ctx *);
 
 /* Which rule judges which action. A row per rule; a rule that grows to
@@ -283,6 +585,15 @@ static const struct {
     [RULE_RESOURCE_LIMITS] = {rule_resource_limits, {ACTION_CONTAINER_CREATE}},
     [RULE_CAPABILITIES] = {rule_capabilities, {ACTION_CONTAINER_CREATE}},
     [RULE_REGISTRIES] = {rule_registries, {ACTION_CONTAINER_CREATE}},
+    [RULE_PRIVILEGED] = {rule_privileged, {ACTION_CONTAINER_CREATE}},
+    [RULE_HOST_NAMESPACES] = {rule_host_namespaces, {ACTION_CONTAINER_CREATE}},
+    [RULE_HOST_MOUNTS] = {rule_host_mounts, {ACTION_CONTAINER_CREATE}},
+    [RULE_DEVICES] = {rule_devices, {ACTION_CONTAINER_CREATE}},
+    [RULE_NO_NEW_PRIVILEGES] = {rule_no_new_privileges, {ACTION_CONTAINER_CREATE}},
+    [RULE_SECURITY_PROFILES] = {rule_security_profiles, {ACTION_CONTAINER_CREATE}},
+    [RULE_IMAGE_TAGS] = {rule_image_tags, {ACTION_CONTAINER_CREATE}},
+    [RULE_EXEC] = {rule_exec, {ACTION_EXEC_CREATE}},
+    [RULE_UPDATE] = {rule_update, {ACTION_CONTAINER_UPDATE}},
 };
 
 static bool rule_applies(int rule, enum action a)

@@ -12,6 +12,15 @@ static const char *const rule_names[RULE__ALL] = {
     [RULE_RESOURCE_LIMITS] = "resource-limits",
     [RULE_CAPABILITIES] = "capabilities",
     [RULE_REGISTRIES] = "registries",
+    [RULE_PRIVILEGED] = "privileged",
+    [RULE_HOST_NAMESPACES] = "host-namespaces",
+    [RULE_HOST_MOUNTS] = "host-mounts",
+    [RULE_DEVICES] = "devices",
+    [RULE_NO_NEW_PRIVILEGES] = "no-new-privileges",
+    [RULE_SECURITY_PROFILES] = "security-profiles",
+    [RULE_IMAGE_TAGS] = "image-tags",
+    [RULE_EXEC] = "exec",
+    [RULE_UPDATE] = "update",
     [RULE_REQUEST_BODY] = "request-body",
     [RULE_AUTHZ_REQUEST] = "authz-request",
 };
@@ -61,6 +70,15 @@ static void policy_destroy(struct policy *p)
 	for (size_t i = 0; i < p->n_registries; i++)
 		free(p->registries[i]);
 	free(p->registries);
+	for (size_t i = 0; i < p->n_mounts_deny; i++)
+		free(p->mounts_deny[i]);
+	free(p->mounts_deny);
+	for (size_t i = 0; i < p->n_mounts_allow; i++)
+		free(p->mounts_allow[i]);
+	free(p->mounts_allow);
+	for (size_t i = 0; i < p->n_sysctls; i++)
+		free(p->sysctls[i]);
+	free(p->sysctls);
 	free(p);
 }
 

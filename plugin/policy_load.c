@@ -24,6 +24,7 @@
 
 #include <yaml.h>
 
+#include "hostpath.h"
 #include "imageref.h"
 #include "policy.h"
 
@@ -41,7 +42,7 @@
  * levels for every token, from going quadratic on "[[[[...". */
 #define LOAD_MAX_DEPTH 64
 /* Keys of the largest mapping we know ("rules"). */
-#define LOAD_MAX_KEYS 8
+#define LOAD_MAX_KEYS 32
 
 /* One collected error; line and col are 1-based, 0 for the file itself. */
 struct load_error {
@@ -1057,13 +1058,142 @@ static void load_registries(struct loader *ld, yaml_node_t *n)
 	}
 }
 
+/* allow or deny into *deny_out. */
+static void load_allow_deny(struct loader *ld, const yaml_node_t *n,
+                            bool *deny_out)
+{
+	static const char *const v[] = {"allow", "deny", NULL};
+	int a = load_enum(ld, n, v, "allow or deny");
+	if (a >= 0)
+		*deny_out = a == 1;
+}
+
+static void load_bool(struct loader *ld, const yaml_node_t *n, bool *out)
+{
+	static const char *const v[] = {"false", "true", NULL};
+	int a = load_enum(ld, n, v, "true or false");
+	if (a >= 0)
+		*out = a == 1;
+}
+
+/* Frees a list of strings. */
+static void load_free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A list of absolute host paths (host-mounts deny/allow) into *out,
+ * replacing what was there, each cleaned as dockerd cleans a bind source. */
+static void load_paths(struct loader *ld, yaml_node_t *n, const char *key,
+                       char ***out, size_t *count)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, key))
+		return;
+	load_free_list(*out, *count);
+	*out = NULL;
+	*count = 0;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((*out = calloc(max, sizeof **out)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		struct load_quoted q;
+		if (e == NULL)
+			continue;
+		if (e->type != YAML_SCALAR_NODE || load_scalar(e)[0] != '/' ||
+		    memchr(load_scalar(e), '\0', e->data.scalar.length) != NULL) {
+			load_err_at(ld, e->start_mark,
+			            "expected an absolute host path for '%s', got %s",
+			            key, load_describe(&q, e));
+			continue;
+		}
+		char *c = hostpath_clean(load_scalar(e));
+		if (c == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		(*out)[(*count)++] = c;
+	}
+}
+
+/* security-profiles.sysctls: kernel parameter names as runc writes them
+ * ("net.ipv4.ip_forward", or with '/' for '.'), kept with '.'; a final
+ * ".*" allows a whole subtree. */
+static void load_sysctls(struct loader *ld, yaml_node_t *n)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, "sysctls"))
+		return;
+	struct policy *p = ld->p;
+	p->has_sysctls = true;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((p->sysctls = calloc(max, sizeof *p->sysctls)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		struct load_quoted q;
+		if (e == NULL)
+			continue;
+		const char *s = e->type == YAML_SCALAR_NODE ? load_scalar(e) : "";
+		size_t len = e->type == YAML_SCALAR_NODE ? e->data.scalar.length : 0;
+		int ok = len > 0 && s[0] != '.' && s[0] != '/' && s[0] != '*';
+		for (size_t i = 0; ok && i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '*')
+				ok = i + 1 == len && (s[i - 1] == '.' || s[i - 1] == '/');
+			else
+				ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				     (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+				     c == '.' || c == '/';
+		}
+		if (!ok) {
+			load_err_at(ld, e->start_mark,
+			            "expected a sysctl name like net.ipv4.ip_forward "
+			            "or net.ipv4.*, got %s",
+			            load_describe(&q, e));
+			continue;
+		}
+		char *c = strdup(s);
+		if (c == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		for (char *x = c; *x; x++)
+			if (*x == '/')
+				*x = '.';
+		p->sysctls[p->n_sysctls++] = c;
+	}
+}
+
 /* Per-rule options; "action" is first everywhere. */
-static const char *const load_rule_opts[RULE__COUNT][4] = {
+static const char *const load_rule_opts[RULE__COUNT][5] = {
     [RULE_NO_ROOT] = {"action", "unset-user", NULL},
     [RULE_READ_ONLY_ROOTFS] = {"action", NULL},
     [RULE_RESOURCE_LIMITS] = {"action", "require", "max", NULL},
     [RULE_CAPABILITIES] = {"action", "allow", NULL},
     [RULE_REGISTRIES] = {"action", "allow", NULL},
+    [RULE_PRIVILEGED] = {"action", NULL},
+    [RULE_HOST_NAMESPACES] = {"action", "container", NULL},
+    [RULE_HOST_MOUNTS] = {"action", "deny", "allow", "volumes-from", NULL},
+    [RULE_DEVICES] = {"action", NULL},
+    [RULE_NO_NEW_PRIVILEGES] = {"action", NULL},
+    [RULE_SECURITY_PROFILES] = {"action", "sysctls", NULL},
+    [RULE_IMAGE_TAGS] = {"action", "require-digest", NULL},
+    [RULE_EXEC] = {"action", NULL},
+    [RULE_UPDATE] = {"action", NULL},
 };
 
 /* One rule: a scalar action, or a mapping of its options (deny when the
@@ -1115,6 +1245,33 @@ static void load_rule(struct loader *ld, enum rule_id id, yaml_node_t *key,
 		else if (ld->p->action[id] != RULE_OFF)
 			load_err_at(ld, key->start_mark,
 			            "rule 'registries' requires an 'allow' list");
+		break;
+	case RULE_HOST_NAMESPACES:
+		if (k.val[1] != NULL)
+			load_allow_deny(ld, k.val[1], &ld->p->ns_container_deny);
+		break;
+	case RULE_HOST_MOUNTS:
+		if (k.val[1] != NULL)
+			load_paths(ld, k.val[1], "deny", &ld->p->mounts_deny,
+			           &ld->p->n_mounts_deny);
+		if (k.val[2] != NULL) {
+			ld->p->has_mounts_allow = true;
+			load_paths(ld, k.val[2], "allow", &ld->p->mounts_allow,
+			           &ld->p->n_mounts_allow);
+		}
+		if (k.val[3] != NULL) {
+			bool deny = true;
+			load_allow_deny(ld, k.val[3], &deny);
+			ld->p->volumes_from_allow = !deny;
+		}
+		break;
+	case RULE_SECURITY_PROFILES:
+		if (k.val[1] != NULL)
+			load_sysctls(ld, k.val[1]);
+		break;
+	case RULE_IMAGE_TAGS:
+		if (k.val[1] != NULL)
+			load_bool(ld, k.val[1], &ld->p->require_digest);
 		break;
 	default:
 		break;
@@ -1251,6 +1408,17 @@ struct policy *policy_load_buffer(const char *name, const char *data,
 	for (int i = 0; i < RULE__COUNT; i++)
 		p->action[i] = RULE_OFF;
 	ld.p = p;
+	/* host-mounts protects these unless the policy lists its own. */
+	for (size_t i = 0; hostpath_default_deny[i] != NULL; i++)
+		p->n_mounts_deny++;
+	p->mounts_deny = calloc(p->n_mounts_deny, sizeof *p->mounts_deny);
+	for (size_t i = 0; p->mounts_deny != NULL && i < p->n_mounts_deny; i++)
+		if ((p->mounts_deny[i] = strdup(hostpath_default_deny[i])) == NULL)
+			ld.oom = 1;
+	if (p->mounts_deny == NULL) {
+		p->n_mounts_deny = 0;
+		ld.oom = 1;
+	}
 	if (load_scan(&ld))
 		load_document(&ld);
 	return load_finish(&ld, errs);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -53,6 +54,251 @@ static enum gojson_status get_strslice(const json_t *obj, const char *name,
 		*n = i + 1;
 	}
 	return GOJSON_OK;
+}
+
+/* Appends a copy of path to spec's host paths. Returns 0 or -1. */
+static int add_host_path(struct container_spec *spec, const char *path,
+                         const char *origin)
+{
+	struct host_path *v = realloc(spec->host_paths,
+	                              (spec->n_host_paths + 1) * sizeof *v);
+	if (v == NULL)
+		return -1;
+	spec->host_paths = v;
+	if ((v[spec->n_host_paths].path = strdup(path)) == NULL)
+		return -1;
+	v[spec->n_host_paths++].origin = origin;
+	return 0;
+}
+
+/* True when s is a mode list docker's Linux bind parser accepts as the
+ * second field of "target:mode" ("ro", "rw,z", "rshared", ...). */
+static bool bind_mode(const char *s)
+{
+	static const char *const modes[] = {
+	    "ro",      "rw",     "z",     "Z",      "shared", "rshared",
+	    "slave",   "rslave", "private", "rprivate", "nocopy", NULL};
+	if (*s == '\0')
+		return false;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		bool ok = false;
+		for (size_t i = 0; modes[i] && !ok; i++)
+			ok = strlen(modes[i]) == n && strncmp(modes[i], s, n) == 0;
+		if (!ok)
+			return false;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return true;
+}
+
+/* The host path a Binds entry mounts, as docker's Linux parser splits
+ * "source:target[:mode]" (a one-field entry, or "target:mode", is an
+ * anonymous volume; a source that is not absolute is a named volume).
+ * Anything with more fields dockerd refuses; its first field is still
+ * judged, which can only be stricter. Returns a new string, "" when the
+ * entry mounts no host path, or NULL out of memory. */
+static char *bind_source(const char *raw)
+{
+	const char *c1 = strchr(raw, ':');
+	if (c1 == NULL)
+		return strdup("");
+	const char *c2 = strchr(c1 + 1, ':');
+	if (c2 == NULL && bind_mode(c1 + 1))
+		return strdup("");
+	if (raw[0] != '/')
+		return strdup("");
+	return strndup(raw, (size_t)(c1 - raw));
+}
+
+/* Reads an array field: its length into *n (0 when absent), whatever the
+ * elements are. BADTYPE when it is not an array. */
+static enum gojson_status get_array_len(const json_t *obj, const char *name,
+                                        size_t *n)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, name, &v);
+	*n = 0;
+	if (st != GOJSON_OK)
+		return st == GOJSON_ABSENT ? GOJSON_OK : st;
+	if (!json_is_array(v))
+		return GOJSON_BADTYPE;
+	*n = json_array_size(v);
+	return GOJSON_OK;
+}
+
+/* A []string that unmasks when given empty: *empty is true for []. */
+static enum gojson_status get_empty_list(const json_t *obj, const char *name,
+                                         bool *empty)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, name, &v);
+	*empty = false;
+	if (st != GOJSON_OK)
+		return st == GOJSON_ABSENT ? GOJSON_OK : st;
+	if (!json_is_array(v))
+		return GOJSON_BADTYPE;
+	*empty = json_array_size(v) == 0;
+	return GOJSON_OK;
+}
+
+/* Says in *why what went wrong with one field and returns the status the
+ * body gets. st is not GOJSON_OK. */
+static enum body_status field_fail(enum gojson_status st, const char *obj,
+                                   const char *field, char **why)
+{
+	*why = field_why(st, obj, field);
+	return st == GOJSON_AMBIGUOUS ? BODY_AMBIGUOUS : BODY_INVALID;
+}
+
+/* One Mounts[] entry: a bind's Source, and a volume whose driver options
+ * name a "device" path on the host (the local driver's
+ * type=none,o=bind,device=/ makes a bind mount of it). Driver options are a
+ * Go map, so their keys match exactly, as the local driver reads them. */
+static enum body_status decode_mount(const json_t *m, struct container_spec *spec,
+                                     char **why)
+{
+	const char *dup, *type = "", *src = "";
+	enum gojson_status st;
+	json_t *vo = NULL, *dc = NULL, *opts = NULL;
+
+	if (!json_is_object(m))
+		return field_fail(GOJSON_BADTYPE, "HostConfig", "Mounts", why);
+	if (!gojson_unambiguous(m, &dup))
+		return field_fail(GOJSON_AMBIGUOUS, "HostConfig", "Mounts", why);
+	if ((st = gojson_get_string(m, "Type", &type)) > GOJSON_ABSENT)
+		return field_fail(st, "Mounts[]", "Type", why);
+	if ((st = gojson_get_string(m, "Source", &src)) > GOJSON_ABSENT)
+		return field_fail(st, "Mounts[]", "Source", why);
+	/* dockerd knows the type only spelled "bind"; any case is judged. */
+	if (strcasecmp(type, "bind") == 0 &&
+	    add_host_path(spec, src, "Mounts") < 0)
+		goto oom;
+	if ((st = gojson_get_object(m, "VolumeOptions", &vo)) > GOJSON_ABSENT)
+		return field_fail(st, "Mounts[]", "VolumeOptions", why);
+	if (vo != NULL &&
+	    (st = gojson_get_object(vo, "DriverConfig", &dc)) > GOJSON_ABSENT)
+		return field_fail(st, "VolumeOptions", "DriverConfig", why);
+	if (dc != NULL &&
+	    (st = gojson_get_object(dc, "Options", &opts)) > GOJSON_ABSENT)
+		return field_fail(st, "DriverConfig", "Options", why);
+	if (opts != NULL) {
+		json_t *dev = json_object_get(opts, "device");
+		if (dev != NULL && !json_is_string(dev))
+			return field_fail(GOJSON_BADTYPE, "DriverConfig.Options",
+			                  "device", why);
+		if (dev != NULL && json_string_value(dev)[0] == '/' &&
+		    add_host_path(spec, json_string_value(dev), "volume options") < 0)
+			goto oom;
+	}
+	return BODY_OK;
+oom:
+	*why = strdup("out of memory while decoding the request body");
+	return BODY_INVALID;
+}
+
+/* The HostConfig fields beyond the five rules' (privileges, namespaces,
+ * mounts, devices, security options), from hc called hc_name. */
+static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
+                                         struct container_spec *spec,
+                                         char **why)
+{
+	static const char *const ns_fields[NS__COUNT] = {
+	    "NetworkMode", "PidMode", "IpcMode", "UTSMode", "UsernsMode",
+	    "CgroupnsMode"};
+	enum gojson_status st;
+	const char *s;
+	json_t *v;
+
+	if ((st = gojson_get_bool(hc, "Privileged", &spec->privileged)) > GOJSON_ABSENT)
+		return field_fail(st, hc_name, "Privileged", why);
+	for (int i = 0; i < NS__COUNT; i++) {
+		s = NULL;
+		if ((st = gojson_get_string(hc, ns_fields[i], &s)) > GOJSON_ABSENT)
+			return field_fail(st, hc_name, ns_fields[i], why);
+		if (s != NULL && (spec->ns_mode[i] = strdup(s)) == NULL)
+			goto oom;
+	}
+
+	char **binds = NULL;
+	size_t n_binds = 0;
+	st = get_strslice(hc, "Binds", &binds, &n_binds);
+	for (size_t i = 0; i < n_binds; i++) {
+		char *src = st == GOJSON_OK ? bind_source(binds[i]) : NULL;
+		if (st == GOJSON_OK && (src == NULL ||
+		    (src[0] != '\0' && add_host_path(spec, src, "Binds") < 0)))
+			st = GOJSON_BADTYPE; /* out of memory */
+		free(src);
+		free(binds[i]);
+	}
+	free(binds);
+	if (st != GOJSON_OK)
+		return field_fail(st, hc_name, "Binds", why);
+
+	if ((st = gojson_get(hc, "Mounts", &v)) == GOJSON_OK) {
+		if (!json_is_array(v))
+			return field_fail(GOJSON_BADTYPE, hc_name, "Mounts", why);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *m = json_array_get(v, i);
+			if (json_is_null(m))
+				continue;
+			enum body_status bs = decode_mount(m, spec, why);
+			if (bs != BODY_OK)
+				return bs;
+		}
+	} else if (st != GOJSON_ABSENT) {
+		return field_fail(st, hc_name, "Mounts", why);
+	}
+
+	st = get_strslice(hc, "VolumesFrom", &spec->volumes_from,
+	                  &spec->n_volumes_from);
+	if (st != GOJSON_OK)
+		return field_fail(st, hc_name, "VolumesFrom", why);
+	if ((st = get_array_len(hc, "Devices", &spec->n_devices)) != GOJSON_OK)
+		return field_fail(st, hc_name, "Devices", why);
+	if ((st = get_array_len(hc, "DeviceCgroupRules",
+	                        &spec->n_device_cgroup_rules)) != GOJSON_OK)
+		return field_fail(st, hc_name, "DeviceCgroupRules", why);
+	if ((st = get_array_len(hc, "DeviceRequests",
+	                        &spec->n_device_requests)) != GOJSON_OK)
+		return field_fail(st, hc_name, "DeviceRequests", why);
+	st = get_strslice(hc, "SecurityOpt", &spec->security_opt,
+	                  &spec->n_security_opt);
+	if (st != GOJSON_OK)
+		return field_fail(st, hc_name, "SecurityOpt", why);
+	if ((st = get_empty_list(hc, "MaskedPaths", &spec->masked_paths_empty)) !=
+	    GOJSON_OK)
+		return field_fail(st, hc_name, "MaskedPaths", why);
+	if ((st = get_empty_list(hc, "ReadonlyPaths",
+	                         &spec->readonly_paths_empty)) != GOJSON_OK)
+		return field_fail(st, hc_name, "ReadonlyPaths", why);
+
+	/* Sysctls is a Go map: its keys are the kernel's names, exact. */
+	if ((st = gojson_get(hc, "Sysctls", &v)) == GOJSON_OK) {
+		const char *key;
+		json_t *val;
+		if (!json_is_object(v))
+			return field_fail(GOJSON_BADTYPE, hc_name, "Sysctls", why);
+		size_t n = json_object_size(v);
+		if (n > 0 && (spec->sysctls = calloc(n, sizeof *spec->sysctls)) == NULL)
+			goto oom;
+		json_object_foreach(v, key, val)
+		{
+			if (!json_is_string(val) && !json_is_null(val))
+				return field_fail(GOJSON_BADTYPE, hc_name, "Sysctls", why);
+			if (spec->n_sysctls < n &&
+			    (spec->sysctls[spec->n_sysctls++] = strdup(key)) == NULL)
+				goto oom;
+		}
+	} else if (st != GOJSON_ABSENT) {
+		return field_fail(st, hc_name, "Sysctls", why);
+	}
+	return BODY_OK;
+oom:
+	*why = strdup("out of memory while decoding the request body");
+	return BODY_INVALID;
 }
 
 enum body_status request_decode_create(const unsigned char *body, size_t len,
@@ -155,6 +401,9 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 			*why = field_why(st, hc_name, "CapAdd");
 			goto out;
 		}
+		ret = decode_host_more(hc, hc_name, spec, why);
+		if (ret != BODY_OK)
+			goto out;
 	}
 	json_decref(root);
 	return BODY_OK;
@@ -179,13 +428,140 @@ void container_spec_clear(struct container_spec *spec)
 	for (size_t i = 0; i < spec->n_cap_add; i++)
 		free(spec->cap_add[i]);
 	free(spec->cap_add);
+	for (int i = 0; i < NS__COUNT; i++)
+		free(spec->ns_mode[i]);
+	for (size_t i = 0; i < spec->n_host_paths; i++)
+		free(spec->host_paths[i].path);
+	free(spec->host_paths);
+	for (size_t i = 0; i < spec->n_volumes_from; i++)
+		free(spec->volumes_from[i]);
+	free(spec->volumes_from);
+	for (size_t i = 0; i < spec->n_security_opt; i++)
+		free(spec->security_opt[i]);
+	free(spec->security_opt);
+	for (size_t i = 0; i < spec->n_sysctls; i++)
+		free(spec->sysctls[i]);
+	free(spec->sysctls);
 	memset(spec, 0, sizeof *spec);
+}
+
+/* Parses body as dockerd does (the first JSON value, an object) and
+ * checks its top-level keys are unambiguous. Returns BODY_OK with *root (a
+ * new reference), or the status with *why. */
+static enum body_status load_object(const unsigned char *body, size_t len,
+                                    json_t **root, char **why)
+{
+	json_error_t err;
+	const char *dup;
+
+	*root = json_loadb((const char *)body, len,
+	                   JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
+	if (*root == NULL) {
+		if (json_error_code(&err) == json_error_duplicate_key) {
+			*why = xasprintf("request body has a duplicate key (%s)", err.text);
+			return BODY_AMBIGUOUS;
+		}
+		*why = xasprintf("request body is not valid JSON: %s (at byte %d)",
+		                 err.text, err.position);
+		return BODY_INVALID;
+	}
+	if (!json_is_object(*root)) {
+		*why = strdup("request body is not a JSON object");
+		json_decref(*root);
+		*root = NULL;
+		return BODY_INVALID;
+	}
+	if (!gojson_unambiguous(*root, &dup)) {
+		*why = xasprintf("request body has keys that differ only in case "
+		                 "('%s')", dup);
+		json_decref(*root);
+		*root = NULL;
+		return BODY_AMBIGUOUS;
+	}
+	return BODY_OK;
+}
+
+enum body_status request_decode_exec(const unsigned char *body, size_t len,
+                                     struct exec_spec *spec, char **why)
+{
+	json_t *root;
+	enum gojson_status st;
+	const char *user = "";
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	if ((st = gojson_get_string(root, "User", &user)) > GOJSON_ABSENT)
+		ret = field_fail(st, "ExecConfig", "User", why);
+	else if ((st = gojson_get_bool(root, "Privileged", &spec->privileged)) >
+	         GOJSON_ABSENT)
+		ret = field_fail(st, "ExecConfig", "Privileged", why);
+	else if ((spec->user = strdup(user)) == NULL) {
+		*why = strdup("out of memory while decoding the request body");
+		ret = BODY_INVALID;
+	}
+	json_decref(root);
+	if (ret != BODY_OK)
+		exec_spec_clear(spec);
+	return ret;
+}
+
+void exec_spec_clear(struct exec_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	free(spec->user);
+	memset(spec, 0, sizeof *spec);
+}
+
+enum body_status request_decode_update(const unsigned char *body, size_t len,
+                                       struct update_spec *spec, char **why)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} ints[] = {
+	    {"Memory", offsetof(struct update_spec, memory)},
+	    {"NanoCpus", offsetof(struct update_spec, nano_cpus)},
+	    {"CpuQuota", offsetof(struct update_spec, cpu_quota)},
+	    {"CpuPeriod", offsetof(struct update_spec, cpu_period)},
+	};
+	json_t *root;
+	enum gojson_status st;
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	/* container.UpdateConfig embeds Resources: the limits are top-level. */
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0] && ret == BODY_OK; i++) {
+		int64_t *dst = (int64_t *)((char *)spec + ints[i].off);
+		if ((st = gojson_get_int64(root, ints[i].name, dst)) > GOJSON_ABSENT)
+			ret = field_fail(st, "UpdateConfig", ints[i].name, why);
+	}
+	if (ret == BODY_OK) {
+		/* PidsLimit is a *int64: null or absent leaves it unchanged,
+		 * 0 or -1 removes the limit. */
+		st = gojson_get_int64(root, "PidsLimit", &spec->pids_limit);
+		if (st == GOJSON_OK)
+			spec->has_pids_limit = true;
+		else if (st != GOJSON_ABSENT)
+			ret = field_fail(st, "UpdateConfig", "PidsLimit", why);
+	}
+	json_decref(root);
+	if (ret != BODY_OK)
+		memset(spec, 0, sizeof *spec);
+	return ret;
 }
 
 /* Whether the decision for action depends on the request body. */
 static bool needs_body(enum action a)
 {
-	return a == ACTION_CONTAINER_CREATE;
+	return a == ACTION_CONTAINER_CREATE || a == ACTION_EXEC_CREATE ||
+	       a == ACTION_CONTAINER_UPDATE;
 }
 
 int request_build(const struct authz_req *az, struct request *rq, char **why)
@@ -215,8 +591,20 @@ int request_build(const struct authz_req *az, struct request *rq, char **why)
 		rq->body_why = strdup("RequestBody is not valid base64");
 		return 0;
 	}
-	rq->body_status = request_decode_create(az->body, az->body_len,
-	                                        &rq->create, &rq->body_why);
+	switch (rq->route.action) {
+	case ACTION_EXEC_CREATE:
+		rq->body_status = request_decode_exec(az->body, az->body_len,
+		                                      &rq->exec, &rq->body_why);
+		break;
+	case ACTION_CONTAINER_UPDATE:
+		rq->body_status = request_decode_update(az->body, az->body_len,
+		                                        &rq->update, &rq->body_why);
+		break;
+	default:
+		rq->body_status = request_decode_create(az->body, az->body_len,
+		                                        &rq->create, &rq->body_why);
+		break;
+	}
 	return 0;
 }
 
@@ -227,5 +615,6 @@ void request_clear(struct request *rq)
 	route_clear(&rq->route);
 	free(rq->body_why);
 	container_spec_clear(&rq->create);
+	exec_spec_clear(&rq->exec);
 	memset(rq, 0, sizeof *rq);
 }

@@ -11,7 +11,9 @@ set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-RULES=(no-root read-only-rootfs resource-limits capabilities registries)
+FIVE=(no-root read-only-rootfs resource-limits capabilities registries)
+RULES=("${FIVE[@]}" privileged host-namespaces host-mounts devices no-new-privileges
+	security-profiles image-tags exec update)
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
@@ -21,7 +23,7 @@ OUT='' ERR='' RC=''
 GOOD_USER=(--user 1000:1000)
 GOOD_RO=(--read-only)
 GOOD_LIMITS=(--memory 64m --cpus 0.5 --pids-limit 50)
-GOOD_CAPS=(--cap-drop ALL)
+GOOD_CAPS=(--cap-drop ALL --security-opt no-new-privileges)
 
 write_policies() {
 	POLICY_ENFORCE=$E2E_DIR/enforce.yaml
@@ -35,6 +37,15 @@ rules:
   resource-limits: {require: [memory, cpus, pids], max: {memory: 4g, cpus: 2, pids: 4096}}
   capabilities: {allow: [NET_BIND_SERVICE]}
   registries: {allow: [registry.example.com, ghcr.io/acme]}
+  privileged: deny
+  host-namespaces: deny
+  host-mounts: deny
+  devices: deny
+  no-new-privileges: deny
+  security-profiles: deny
+  image-tags: deny
+  exec: deny
+  update: deny
 EOF
 	sed 's/^  read-only-rootfs: deny$/  read-only-rootfs: audit/' \
 		"$POLICY_ENFORCE" >"$POLICY_AUDIT"
@@ -198,7 +209,7 @@ case_registry_denied() {
 
 case_all_five_denied() {
 	d run --rm --user 0 --cap-add SYS_ADMIN "$E2E_IMAGE_BAD" echo ok
-	expect_denied_for "${RULES[@]}" || return 1
+	expect_denied_for "${FIVE[@]}" no-new-privileges || return 1
 	# One message: a single "denied by plugin" line carries them all.
 	[ "$(grep -c 'authorization denied by plugin' "$ERR")" = 1 ] ||
 		fail "expected exactly one deny message"
@@ -221,7 +232,7 @@ case_multiline_msg_intact() {
 	d run --rm --user 0 --cap-add SYS_ADMIN "$E2E_IMAGE_BAD" echo ok
 	expect_rc 125 || return 1
 	local r
-	for r in "${RULES[@]}"; do
+	for r in "${FIVE[@]}"; do
 		grep -Eq "(^|: )\[$r\] [^;]+; .+" "$ERR" ||
 			fail "no line '[$r] what; how to fix' in stderr" || return 1
 	done
@@ -275,6 +286,52 @@ EOF
 	[ "$before" = "$after" ] || fail "a container was created" || return 1
 	d ps -a --format '{{.Names}}'
 	expect_not_in "$OUT" "e2e-raw"
+}
+
+# The other doors: each run is compliant but for one flag.
+good_run() {
+	d run --rm "${GOOD_USER[@]}" "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" "${GOOD_CAPS[@]}" "$@"
+}
+
+case_privileged_denied() {
+	good_run --privileged "$E2E_IMAGE_OK" echo ok
+	expect_denied_for privileged
+}
+
+case_host_network_denied() {
+	good_run --network host "$E2E_IMAGE_OK" echo ok
+	expect_denied_for host-namespaces || return 1
+	expect_in "$ERR" "remove --network host"
+}
+
+case_host_root_bind_denied() {
+	good_run -v /:/host "$E2E_IMAGE_OK" echo ok
+	expect_denied_for host-mounts || return 1
+	expect_in "$ERR" "host path / is protected"
+}
+
+case_docker_sock_dotdot_denied() {
+	good_run -v /var/run//docker.sock:/s --mount type=bind,src=/etc/../etc/,dst=/x \
+		"$E2E_IMAGE_OK" echo ok
+	expect_denied_for host-mounts || return 1
+	expect_in "$ERR" "host path /var/run/docker.sock is protected" || return 1
+	expect_in "$ERR" "host path /etc is protected"
+}
+
+case_seccomp_unconfined_denied() {
+	good_run --security-opt seccomp=unconfined "$E2E_IMAGE_OK" echo ok
+	expect_denied_for security-profiles
+}
+
+case_no_new_privileges_missing_denied() {
+	d run --rm "${GOOD_USER[@]}" "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" --cap-drop ALL \
+		"$E2E_IMAGE_OK" echo ok
+	expect_denied_for no-new-privileges
+}
+
+case_device_denied() {
+	good_run --device /dev/null:/dev/xnull "$E2E_IMAGE_OK" echo ok
+	expect_denied_for devices
 }
 
 # The same body on the plain path is denied too (sanity check of the above).
@@ -360,6 +417,13 @@ main() {
 	t "sock: ps, images, logs, inspect, wait, rm work" case_read_commands_work
 	t "sock: raw POST /v1.41/containers/%63reate as root is 403" case_raw_encoded_path_denied
 	t "sock: raw POST /containers/create as root is 403" case_raw_plain_path_denied
+	t "sock: --privileged denied [privileged] only" case_privileged_denied
+	t "sock: --network host denied [host-namespaces] only" case_host_network_denied
+	t "sock: -v /:/host denied [host-mounts] only" case_host_root_bind_denied
+	t "sock: docker.sock via // and /etc via .. denied [host-mounts]" case_docker_sock_dotdot_denied
+	t "sock: seccomp=unconfined denied [security-profiles] only" case_seccomp_unconfined_denied
+	t "sock: no no-new-privileges denied [no-new-privileges] only" case_no_new_privileges_missing_denied
+	t "sock: --device denied [devices] only" case_device_denied
 	t "sock: dockgate logged its decisions" case_dockgate_logs_decisions
 	e2e_stop_dockerd
 	t_after_plugin "sock: SIGTERM stops dockgate and removes its socket" case_sigterm_removes_socket

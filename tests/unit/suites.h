@@ -12,6 +12,7 @@ Suite *authz_proto_suite(void);
 Suite *request_suite(void);
 Suite *policy_suite(void);
 Suite *eval_suite(void);
+Suite *hostpath_suite(void);
 Suite *verdicts_suite(void);
 
 #endif
