@@ -334,6 +334,58 @@ case_device_denied() {
 	expect_denied_for devices
 }
 
+# exec and update on a running, compliant container.
+RUNNER=e2e-runner-$$
+
+case_runner_starts() {
+	d run -d --name "$RUNNER" "${GOOD_USER[@]}" "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" \
+		"${GOOD_CAPS[@]}" "$E2E_IMAGE_OK" sleep 300
+	expect_rc 0
+}
+
+case_exec_plain_runs() {
+	d exec "$RUNNER" id -u
+	expect_rc 0 || return 1
+	[ "$(cat "$OUT")" = 1000 ] || fail "expected uid 1000 from exec"
+}
+
+case_exec_root_denied() {
+	d exec -u 0 "$RUNNER" id -u
+	[ "$RC" != 0 ] || fail "exec -u 0 succeeded" || return 1
+	expect_deny_msg "\[exec\] exec would run as root" || return 1
+	expect_not_in "$OUT" "^0$"
+}
+
+case_exec_privileged_denied() {
+	d exec --privileged "$RUNNER" id -u
+	[ "$RC" != 0 ] || fail "exec --privileged succeeded" || return 1
+	expect_deny_msg "\[exec\] privileged exec"
+}
+
+case_update_within_runs() {
+	d update --pids-limit 100 "$RUNNER"
+	expect_rc 0
+}
+
+case_update_remove_denied() {
+	d update --pids-limit -1 "$RUNNER"
+	[ "$RC" != 0 ] || fail "update --pids-limit -1 succeeded" || return 1
+	expect_deny_msg "\[update\] update would remove the PID limit" || return 1
+	d inspect --format '{{.HostConfig.PidsLimit}}' "$RUNNER"
+	[ "$(cat "$OUT")" = 100 ] || fail "PidsLimit changed to $(cat "$OUT")"
+}
+
+case_update_over_denied() {
+	d update --memory 8g --memory-swap 16g "$RUNNER"
+	[ "$RC" != 0 ] || fail "update --memory 8g succeeded" || return 1
+	expect_deny_msg "\[update\] update would raise the memory limit to 8g"
+}
+
+case_runner_removed() {
+	d rm -f "$RUNNER"
+	expect_rc 0
+}
+
 # The same body on the plain path is denied too (sanity check of the above).
 case_raw_plain_path_denied() {
 	local code resp=$E2E_DIR/raw2.out
@@ -424,6 +476,14 @@ main() {
 	t "sock: seccomp=unconfined denied [security-profiles] only" case_seccomp_unconfined_denied
 	t "sock: no no-new-privileges denied [no-new-privileges] only" case_no_new_privileges_missing_denied
 	t "sock: --device denied [devices] only" case_device_denied
+	t "sock: a compliant container starts" case_runner_starts
+	t "sock: docker exec (container's user) runs" case_exec_plain_runs
+	t "sock: docker exec -u 0 denied [exec]" case_exec_root_denied
+	t "sock: docker exec --privileged denied [exec]" case_exec_privileged_denied
+	t "sock: docker update --pids-limit 100 runs" case_update_within_runs
+	t "sock: docker update --pids-limit -1 denied [update]" case_update_remove_denied
+	t "sock: docker update --memory 8g denied [update]" case_update_over_denied
+	t "sock: the container is removed" case_runner_removed
 	t "sock: dockgate logged its decisions" case_dockgate_logs_decisions
 	e2e_stop_dockerd
 	t_after_plugin "sock: SIGTERM stops dockgate and removes its socket" case_sigterm_removes_socket
