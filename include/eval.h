@@ -26,6 +26,7 @@ enum reason {
 	REASON_BODY_MISSING,     /* arg2: the decoder's detail, if any */
 	REASON_BODY_INVALID,
 	REASON_BODY_AMBIGUOUS,
+	REASON_BODY_FORM,        /* arg2: why */
 	REASON_URI_INVALID,      /* arg2: why */
 	REASON_PRIVILEGED,
 	REASON_HOST_NS,          /* arg: "network", ...; arg2: the mode */
@@ -50,6 +51,15 @@ enum reason {
 	REASON_UPDATE_REMOVES,   /* arg: "memory", "cpus" or "pids" */
 	REASON_UPDATE_OVER,      /* as REASON_LIMIT_OVER */
 	REASON_UPDATE_PERIOD,    /* a CPU period alone, with a cpus ceiling */
+	REASON_TARGET_DENIED,    /* arg: normalized name an image would get
+	                          * (tag, push, commit, import, build), arg2:
+	                          * approved list */
+	REASON_TARGET_MISSING,   /* arg: the parameter ("repo", "remote") */
+	REASON_TARGET_INVALID,   /* arg: the name, arg2: why */
+	REASON_LOAD_DENIED,
+	REASON_IMPORT_DENIED,
+	REASON_BUILD_DENIED,
+	REASON_BUILD_REMOTE,     /* arg: the remote context */
 	REASON__COUNT
 };
 

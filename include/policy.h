@@ -63,6 +63,10 @@ struct policy {
 	/* registries: patterns valid for imageref_pattern_valid() */
 	char **registries;
 	size_t n_registries;
+	/* Image ingress that cannot be inspected: allowed at all? */
+	bool load_allow;   /* load: allow (default deny) */
+	bool import_allow; /* import: allow (default deny) */
+	bool build_deny;   /* build: deny (default allow, to approved names) */
 
 	/* host-namespaces: joining another container's namespace too */
 	bool ns_container_deny; /* container: deny */

@@ -72,6 +72,8 @@ enum body_status {
 	BODY_MISSING,   /* none forwarded (or empty) */
 	BODY_INVALID,   /* not base64, not JSON, wrong types, ... */
 	BODY_AMBIGUOUS, /* keys that fold to the same field name */
+	BODY_FORM,      /* a query-driven route with a body dockerd would read
+	                 * as form values (they override the query string) */
 };
 
 struct request {

@@ -365,6 +365,50 @@ static void render(struct strbuf *sb, const struct violation *v)
 		strbuf_adds(sb, "a CPU quota or period updated alone cannot be "
 		                "checked against the CPU maximum; use --cpus");
 		break;
+	case REASON_BODY_FORM:
+		strbuf_adds(sb, "the parameters this request is judged by may be "
+		                "replaced by its body (");
+		strbuf_add_escaped(sb, b);
+		strbuf_adds(sb, "); send them in the query string with no "
+		                "form-encoded body");
+		break;
+	case REASON_TARGET_DENIED:
+		strbuf_adds(sb, "image name ");
+		strbuf_add_escaped(sb, a);
+		strbuf_addf(sb, " is not under an approved registry; name, push "
+		                "and build images only under one of: %s", b);
+		break;
+	case REASON_TARGET_MISSING:
+		strbuf_addf(sb, "no image name given (parameter '%s'); name the "
+		                "image under an approved registry", a);
+		break;
+	case REASON_TARGET_INVALID:
+		strbuf_adds(sb, "image name \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" cannot be checked (");
+		strbuf_add_escaped(sb, b);
+		strbuf_adds(sb, "); use a name like registry.example.com/team/app:1.0");
+		break;
+	case REASON_LOAD_DENIED:
+		strbuf_adds(sb, "docker load brings in images whose origin cannot "
+		                "be checked; push the image to an approved registry "
+		                "and pull it from there");
+		break;
+	case REASON_IMPORT_DENIED:
+		strbuf_adds(sb, "docker import creates images whose content cannot "
+		                "be checked; build or pull the image from an "
+		                "approved registry instead");
+		break;
+	case REASON_BUILD_DENIED:
+		strbuf_adds(sb, "image builds are not allowed on this host; build "
+		                "in CI and pull the result from an approved registry");
+		break;
+	case REASON_BUILD_REMOTE:
+		strbuf_adds(sb, "remote build context \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" cannot be inspected; build from a local "
+		                "directory instead");
+		break;
 	case REASON__COUNT:
 		strbuf_adds(sb, "denied");
 		break;

@@ -251,9 +251,20 @@ static bool maybe_short_id(const char *s)
 	return true;
 }
 
-static void rule_registries(struct ctx *c)
+/* True when ref lies under one of the policy's registries. */
+static bool registry_ok(const struct policy *p, const struct imageref *ref)
 {
-	const char *image = c->rq->create.image;
+	for (size_t i = 0; i < p->n_registries; i++)
+		if (imageref_match(ref, p->registries[i]))
+			return true;
+	return false;
+}
+
+/* An image that would run or be fetched (create, pull, the source of a
+ * tag, a plugin): it must be a name under an approved registry; an image
+ * ID (short ones too) cannot show where it came from. */
+static void judge_source(struct ctx *c, const char *image)
+{
 	struct imageref ref;
 	const char *why;
 
@@ -268,10 +279,7 @@ static void rule_registries(struct ctx *c)
 		fail(c, REASON_IMAGE_INVALID, image, why);
 		return;
 	}
-	bool ok = false;
-	for (size_t i = 0; st == IMAGEREF_OK && i < c->p->n_registries && !ok; i++)
-		ok = imageref_match(&ref, c->p->registries[i]);
-	if (!ok) {
+	if (st != IMAGEREF_OK || !registry_ok(c->p, &ref)) {
 		char *approved = join_list(c->p->registries, c->p->n_registries);
 		if (st == IMAGEREF_OK)
 			fail(c, REASON_REGISTRY_DENIED, ref.name, approved);
@@ -282,6 +290,90 @@ static void rule_registries(struct ctx *c)
 	}
 	if (st == IMAGEREF_OK)
 		imageref_clear(&ref);
+}
+
+/* A name an image would get on this host or in a registry (tag, push,
+ * commit, import, build): it must lie under an approved registry, or an
+ * unapproved image could be renamed into an approved-looking one. param
+ * names the query parameter for the message when name is missing. */
+static void judge_target(struct ctx *c, const char *name, const char *param)
+{
+	struct imageref ref;
+	const char *why;
+
+	if (name == NULL || name[0] == '\0') {
+		fail(c, REASON_TARGET_MISSING, param, NULL);
+		return;
+	}
+	enum imageref_status st = imageref_parse(name, &ref, &why);
+	if (st != IMAGEREF_OK) {
+		fail(c, REASON_TARGET_INVALID, name,
+		     st == IMAGEREF_ID ? "an image ID is not a name" : why);
+		return;
+	}
+	if (!registry_ok(c->p, &ref)) {
+		char *approved = join_list(c->p->registries, c->p->n_registries);
+		fail(c, REASON_TARGET_DENIED, ref.name, approved);
+		free(approved);
+	}
+	imageref_clear(&ref);
+}
+
+/* registries on every route that brings an image onto the host or sends
+ * one away. Loads and imports are tar streams dockerd never forwards, and
+ * a build's base images are fetched by the builder: the policy says
+ * whether each is allowed at all. */
+static void rule_registries(struct ctx *c)
+{
+	const struct route *r = &c->rq->route;
+	switch (r->action) {
+	case ACTION_CONTAINER_CREATE:
+		judge_source(c, c->rq->create.image);
+		break;
+	case ACTION_IMAGE_CREATE:
+		if (route_query(r, "fromSrc") != NULL) {
+			if (!c->p->import_allow)
+				fail(c, REASON_IMPORT_DENIED, NULL, NULL);
+			else if (route_query(r, "repo") != NULL)
+				judge_target(c, route_query(r, "repo"), "repo");
+		} else {
+			judge_source(c, route_query(r, "fromImage"));
+		}
+		break;
+	case ACTION_IMAGE_TAG:
+		judge_source(c, r->param);
+		judge_target(c, route_query(r, "repo"), "repo");
+		break;
+	case ACTION_IMAGE_PUSH:
+		judge_target(c, r->param, "name");
+		break;
+	case ACTION_COMMIT:
+		if (route_query(r, "repo") != NULL)
+			judge_target(c, route_query(r, "repo"), "repo");
+		break;
+	case ACTION_IMAGE_LOAD:
+		if (!c->p->load_allow)
+			fail(c, REASON_LOAD_DENIED, NULL, NULL);
+		break;
+	case ACTION_BUILD:
+		if (c->p->build_deny) {
+			fail(c, REASON_BUILD_DENIED, NULL, NULL);
+			break;
+		}
+		/* Every "t" names the result, as dockerd reads r.Form["t"]. */
+		for (size_t i = 0; i < r->nquery; i++)
+			if (strcmp(r->query[i].key, "t") == 0)
+				judge_target(c, r->query[i].value, "t");
+		if (route_query(r, "remote") != NULL)
+			fail(c, REASON_BUILD_REMOTE, route_query(r, "remote"), NULL);
+		break;
+	case ACTION_PLUGIN_PULL:
+	case ACTION_PLUGIN_UPGRADE:
+		judge_source(c, route_query(r, "remote"));
+		break;
+	default:
+		break;
+	}
 }
 
 static void rule_privileged(struct ctx *c)
@@ -578,13 +670,17 @@ typedef void (*rule_fn)(struct ctx *);
  * more actions adds them here. */
 static const struct {
 	rule_fn fn;
-	enum action actions[4]; /* ACTION_OTHER ends the list */
+	enum action actions[12]; /* ACTION_OTHER ends the list */
 } rule_table[RULE__COUNT] = {
     [RULE_NO_ROOT] = {rule_no_root, {ACTION_CONTAINER_CREATE}},
     [RULE_READ_ONLY_ROOTFS] = {rule_read_only_rootfs, {ACTION_CONTAINER_CREATE}},
     [RULE_RESOURCE_LIMITS] = {rule_resource_limits, {ACTION_CONTAINER_CREATE}},
     [RULE_CAPABILITIES] = {rule_capabilities, {ACTION_CONTAINER_CREATE}},
-    [RULE_REGISTRIES] = {rule_registries, {ACTION_CONTAINER_CREATE}},
+    [RULE_REGISTRIES] = {rule_registries,
+                         {ACTION_CONTAINER_CREATE, ACTION_IMAGE_CREATE,
+                          ACTION_IMAGE_TAG, ACTION_IMAGE_PUSH, ACTION_COMMIT,
+                          ACTION_IMAGE_LOAD, ACTION_BUILD, ACTION_PLUGIN_PULL,
+                          ACTION_PLUGIN_UPGRADE}},
     [RULE_PRIVILEGED] = {rule_privileged, {ACTION_CONTAINER_CREATE}},
     [RULE_HOST_NAMESPACES] = {rule_host_namespaces, {ACTION_CONTAINER_CREATE}},
     [RULE_HOST_MOUNTS] = {rule_host_mounts, {ACTION_CONTAINER_CREATE}},
@@ -598,7 +694,7 @@ static const struct {
 
 static bool rule_applies(int rule, enum action a)
 {
-	for (size_t i = 0; i < 4 && rule_table[rule].actions[i] != ACTION_OTHER; i++)
+	for (size_t i = 0; i < 12 && rule_table[rule].actions[i] != ACTION_OTHER; i++)
 		if (rule_table[rule].actions[i] == a)
 			return true;
 	return false;
@@ -633,6 +729,11 @@ void eval_request(const struct policy *p, const struct request *rq,
 		break;
 	case BODY_MISSING:
 		if (decision_add(d, RULE_REQUEST_BODY, REASON_BODY_MISSING, enforcing,
+		                 NULL, rq->body_why) < 0)
+			d->allow = false;
+		return;
+	case BODY_FORM:
+		if (decision_add(d, RULE_REQUEST_BODY, REASON_BODY_FORM, enforcing,
 		                 NULL, rq->body_why) < 0)
 			d->allow = false;
 		return;

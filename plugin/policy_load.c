@@ -1179,12 +1179,12 @@ static void load_sysctls(struct loader *ld, yaml_node_t *n)
 }
 
 /* Per-rule options; "action" is first everywhere. */
-static const char *const load_rule_opts[RULE__COUNT][5] = {
+static const char *const load_rule_opts[RULE__COUNT][8] = {
     [RULE_NO_ROOT] = {"action", "unset-user", NULL},
     [RULE_READ_ONLY_ROOTFS] = {"action", NULL},
     [RULE_RESOURCE_LIMITS] = {"action", "require", "max", NULL},
     [RULE_CAPABILITIES] = {"action", "allow", NULL},
-    [RULE_REGISTRIES] = {"action", "allow", NULL},
+    [RULE_REGISTRIES] = {"action", "allow", "load", "import", "build", NULL},
     [RULE_PRIVILEGED] = {"action", NULL},
     [RULE_HOST_NAMESPACES] = {"action", "container", NULL},
     [RULE_HOST_MOUNTS] = {"action", "deny", "allow", "volumes-from", NULL},
@@ -1245,6 +1245,18 @@ static void load_rule(struct loader *ld, enum rule_id id, yaml_node_t *key,
 		else if (ld->p->action[id] != RULE_OFF)
 			load_err_at(ld, key->start_mark,
 			            "rule 'registries' requires an 'allow' list");
+		for (int i = 2; i <= 4; i++) {
+			bool deny = i != 4;
+			if (k.val[i] == NULL)
+				continue;
+			load_allow_deny(ld, k.val[i], &deny);
+			if (i == 2)
+				ld->p->load_allow = !deny;
+			else if (i == 3)
+				ld->p->import_allow = !deny;
+			else
+				ld->p->build_deny = deny;
+		}
 		break;
 	case RULE_HOST_NAMESPACES:
 		if (k.val[1] != NULL)

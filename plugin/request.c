@@ -564,6 +564,55 @@ static bool needs_body(enum action a)
 	       a == ACTION_CONTAINER_UPDATE;
 }
 
+/* Routes whose decision reads the query string, which dockerd's
+ * ParseForm overrides with the values of a form-encoded body. */
+static bool reads_query(enum action a)
+{
+	switch (a) {
+	case ACTION_IMAGE_CREATE:
+	case ACTION_IMAGE_TAG:
+	case ACTION_IMAGE_PUSH:
+	case ACTION_COMMIT:
+	case ACTION_BUILD:
+	case ACTION_PLUGIN_PULL:
+	case ACTION_PLUGIN_UPGRADE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* True when Content-Type's media type is a URL-encoded form (Go's
+ * mime.ParseMediaType: case-insensitive, parameters after ';'). */
+static bool is_form(const char *ct)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	size_t n = strcspn(ct, ";");
+	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return n == sizeof form - 1 && strncasecmp(ct, form, n) == 0;
+}
+
+/* Why the body of a query-driven request makes its query untrustworthy,
+ * as static text, or NULL when it does not. A pull carries no body; one
+ * that was announced but not forwarded cannot be ruled out as a form. */
+static const char *query_body_why(const struct authz_req *az,
+                                  const struct route *r)
+{
+	if (az->headers_ambiguous)
+		return "the request headers are ambiguous";
+	if (is_form(az->content_type))
+		return "a form-encoded body overrides the query string";
+	if (r->action == ACTION_IMAGE_CREATE && route_query(r, "fromSrc") == NULL &&
+	    az->content_length > 0 && (!az->has_body || az->body_len == 0))
+		return "a pull carries a body that was not forwarded";
+	return NULL;
+}
+
 int request_build(const struct authz_req *az, struct request *rq, char **why)
 {
 	const char *rwhy;
@@ -577,6 +626,13 @@ int request_build(const struct authz_req *az, struct request *rq, char **why)
 	if (route_parse(az->method, az->uri, &rq->route, &rwhy) < 0) {
 		*why = strdup(rwhy);
 		return -1;
+	}
+	if (reads_query(rq->route.action)) {
+		const char *qwhy = query_body_why(az, &rq->route);
+		rq->body_status = qwhy != NULL ? BODY_FORM : BODY_NOT_NEEDED;
+		if (qwhy != NULL && (rq->body_why = strdup(qwhy)) == NULL)
+			rq->body_status = BODY_INVALID;
+		return 0;
 	}
 	if (!needs_body(rq->route.action)) {
 		rq->body_status = BODY_NOT_NEEDED;

@@ -386,6 +386,48 @@ case_runner_removed() {
 	expect_rc 0
 }
 
+# Image ingress: registries judges every route that names an image.
+case_tag_unapproved_source_denied() {
+	local before after
+	before=$(images_all)
+	d tag "$E2E_IMAGE_BAD" registry.example.com/laundered:1
+	[ "$RC" != 0 ] || fail "docker tag succeeded" || return 1
+	expect_deny_msg "\[registries\] image evil\.example\.org/busybox is not from an approved registry" ||
+		return 1
+	after=$(images_all)
+	[ "$before" = "$after" ] || fail "docker images changed:" "$before" "->" "$after"
+}
+
+case_tag_approved_runs() {
+	d tag "$E2E_IMAGE_OK" registry.example.com/team/busybox:e2e-$$
+	expect_rc 0 || return 1
+	d rmi registry.example.com/team/busybox:e2e-$$
+	expect_rc 0
+}
+
+case_pull_unapproved_denied() {
+	d pull evil.example.org/x:1
+	[ "$RC" != 0 ] || fail "docker pull succeeded" || return 1
+	expect_deny_msg "\[registries\] image evil\.example\.org/x is not from an approved registry" ||
+		return 1
+	# Denied before dockerd tried the network.
+	expect_not_in "$ERR" "no such host|dial tcp|lookup"
+}
+
+case_load_denied() {
+	d save -o "$E2E_DIR/img.tar" "$E2E_IMAGE_OK"
+	expect_rc 0 || return 1
+	d load -i "$E2E_DIR/img.tar"
+	[ "$RC" != 0 ] || fail "docker load succeeded" || return 1
+	expect_deny_msg "\[registries\] docker load brings in images whose origin cannot be checked"
+}
+
+case_push_unapproved_denied() {
+	d push "$E2E_IMAGE_BAD"
+	[ "$RC" != 0 ] || fail "docker push succeeded" || return 1
+	expect_deny_msg "\[registries\] image name evil\.example\.org/busybox is not under an approved registry"
+}
+
 # The same body on the plain path is denied too (sanity check of the above).
 case_raw_plain_path_denied() {
 	local code resp=$E2E_DIR/raw2.out
@@ -476,6 +518,11 @@ main() {
 	t "sock: seccomp=unconfined denied [security-profiles] only" case_seccomp_unconfined_denied
 	t "sock: no no-new-privileges denied [no-new-privileges] only" case_no_new_privileges_missing_denied
 	t "sock: --device denied [devices] only" case_device_denied
+	t "sock: docker tag of an unapproved image to an approved name denied" case_tag_unapproved_source_denied
+	t "sock: docker tag between approved names runs" case_tag_approved_runs
+	t "sock: docker pull from an unapproved registry denied" case_pull_unapproved_denied
+	t "sock: docker load denied" case_load_denied
+	t "sock: docker push to an unapproved registry denied" case_push_unapproved_denied
 	t "sock: a compliant container starts" case_runner_starts
 	t "sock: docker exec (container's user) runs" case_exec_plain_runs
 	t "sock: docker exec -u 0 denied [exec]" case_exec_root_denied

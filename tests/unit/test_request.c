@@ -28,6 +28,8 @@ static const char *body_status_name(enum body_status st)
 		return "INVALID";
 	case BODY_AMBIGUOUS:
 		return "AMBIGUOUS";
+	case BODY_FORM:
+		return "FORM";
 	}
 	return "?";
 }
