@@ -66,6 +66,13 @@ struct update_spec {
 	int64_t pids_limit;
 };
 
+/* What a volume create asks for (POST /volumes/create): the host paths
+ * its driver options would mount. */
+struct volume_spec {
+	struct host_path *host_paths;
+	size_t n_host_paths;
+};
+
 enum body_status {
 	BODY_NOT_NEEDED = 0, /* the action's decision does not read a body */
 	BODY_OK,
@@ -91,6 +98,7 @@ struct request {
 	struct container_spec create; /* ACTION_CONTAINER_CREATE */
 	struct exec_spec exec;        /* ACTION_EXEC_CREATE */
 	struct update_spec update;    /* ACTION_CONTAINER_UPDATE */
+	struct volume_spec volume;    /* ACTION_VOLUME_CREATE */
 };
 
 /* Builds the model for az. Returns 0, or -1 with *why (new string) when the
@@ -114,5 +122,8 @@ enum body_status request_decode_exec(const unsigned char *body, size_t len,
 enum body_status request_decode_update(const unsigned char *body, size_t len,
                                        struct update_spec *spec, char **why);
 void exec_spec_clear(struct exec_spec *spec);
+enum body_status request_decode_volume(const unsigned char *body, size_t len,
+                                       struct volume_spec *spec, char **why);
+void volume_spec_clear(struct volume_spec *spec);
 
 #endif

@@ -403,14 +403,15 @@ static void rule_host_namespaces(struct ctx *c)
 	}
 }
 
-static void rule_host_mounts(struct ctx *c)
+/* Each host path against the protected list, then the allowed one. */
+static void judge_host_paths(struct ctx *c, const struct host_path *v,
+                             size_t n)
 {
-	const struct container_spec *s = &c->rq->create;
 	const struct policy *p = c->p;
 	char *allowed = NULL;
 
-	for (size_t i = 0; i < s->n_host_paths; i++) {
-		const char *src = s->host_paths[i].path;
+	for (size_t i = 0; i < n; i++) {
+		const char *src = v[i].path;
 		if (src[0] != '/') {
 			fail(c, REASON_MOUNT_RELATIVE, src, NULL);
 			continue;
@@ -440,7 +441,18 @@ static void rule_host_mounts(struct ctx *c)
 		free(clean);
 	}
 	free(allowed);
-	if (!p->volumes_from_allow)
+}
+
+static void rule_host_mounts(struct ctx *c)
+{
+	if (c->rq->route.action == ACTION_VOLUME_CREATE) {
+		judge_host_paths(c, c->rq->volume.host_paths,
+		                 c->rq->volume.n_host_paths);
+		return;
+	}
+	const struct container_spec *s = &c->rq->create;
+	judge_host_paths(c, s->host_paths, s->n_host_paths);
+	if (!c->p->volumes_from_allow)
 		for (size_t i = 0; i < s->n_volumes_from; i++)
 			fail(c, REASON_VOLUMES_FROM, s->volumes_from[i], NULL);
 }
@@ -683,7 +695,8 @@ static const struct {
                           ACTION_PLUGIN_UPGRADE}},
     [RULE_PRIVILEGED] = {rule_privileged, {ACTION_CONTAINER_CREATE}},
     [RULE_HOST_NAMESPACES] = {rule_host_namespaces, {ACTION_CONTAINER_CREATE}},
-    [RULE_HOST_MOUNTS] = {rule_host_mounts, {ACTION_CONTAINER_CREATE}},
+    [RULE_HOST_MOUNTS] = {rule_host_mounts,
+                          {ACTION_CONTAINER_CREATE, ACTION_VOLUME_CREATE}},
     [RULE_DEVICES] = {rule_devices, {ACTION_CONTAINER_CREATE}},
     [RULE_NO_NEW_PRIVILEGES] = {rule_no_new_privileges, {ACTION_CONTAINER_CREATE}},
     [RULE_SECURITY_PROFILES] = {rule_security_profiles, {ACTION_CONTAINER_CREATE}},

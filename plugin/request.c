@@ -56,19 +56,72 @@ static enum gojson_status get_strslice(const json_t *obj, const char *name,
 	return GOJSON_OK;
 }
 
-/* Appends a copy of path to spec's host paths. Returns 0 or -1. */
+/* Appends a copy of path to the list *vp of *n. Returns 0 or -1. */
+static int push_host_path(struct host_path **vp, size_t *n, const char *path,
+                          const char *origin)
+{
+	struct host_path *v = realloc(*vp, (*n + 1) * sizeof *v);
+	if (v == NULL)
+		return -1;
+	*vp = v;
+	if ((v[*n].path = strdup(path)) == NULL)
+		return -1;
+	v[(*n)++].origin = origin;
+	return 0;
+}
+
 static int add_host_path(struct container_spec *spec, const char *path,
                          const char *origin)
 {
-	struct host_path *v = realloc(spec->host_paths,
-	                              (spec->n_host_paths + 1) * sizeof *v);
-	if (v == NULL)
-		return -1;
-	spec->host_paths = v;
-	if ((v[spec->n_host_paths].path = strdup(path)) == NULL)
-		return -1;
-	v[spec->n_host_paths++].origin = origin;
-	return 0;
+	return push_host_path(&spec->host_paths, &spec->n_host_paths, path,
+	                      origin);
+}
+
+/* True when "o" of a volume's driver options holds bind or rbind. */
+static bool opts_bind(const char *o)
+{
+	while (o != NULL && *o) {
+		size_t n = strcspn(o, ",");
+		if ((n == 4 && strncmp(o, "bind", 4) == 0) ||
+		    (n == 5 && strncmp(o, "rbind", 5) == 0))
+			return true;
+		o += n;
+		if (*o == ',')
+			o++;
+	}
+	return false;
+}
+
+/* The host path a volume's driver options mount, into the list *vp of *n: the local
+ * driver mounts "device" with mount(2), so an absolute device is a host
+ * path (a directory bound with type=none,o=bind, or a disk), and with a
+ * bind a relative one is resolved from dockerd's working directory, so it
+ * is kept (and refused) too. A remote device (NFS ":/export") is not a
+ * host path. opts is a Go map: keys match exactly. Returns BODY_OK, or
+ * BODY_INVALID with *why. */
+static enum body_status driver_device(const json_t *opts, const char *where,
+                                      struct host_path **vp, size_t *n,
+                                      char **why)
+{
+	json_t *dev = json_object_get(opts, "device");
+	json_t *type = json_object_get(opts, "type");
+	json_t *o = json_object_get(opts, "o");
+	if (dev == NULL)
+		return BODY_OK;
+	if (!json_is_string(dev) || (type != NULL && !json_is_string(type)) ||
+	    (o != NULL && !json_is_string(o))) {
+		*why = xasprintf("%s has a value of the wrong JSON type", where);
+		return BODY_INVALID;
+	}
+	const char *d = json_string_value(dev);
+	bool bind = opts_bind(o ? json_string_value(o) : NULL) ||
+	            (type != NULL && strcmp(json_string_value(type), "none") == 0);
+	if ((d[0] == '/' || (bind && d[0] != '\0')) &&
+	    push_host_path(vp, n, d, "volume options") < 0) {
+		*why = strdup("out of memory while decoding the request body");
+		return BODY_INVALID;
+	}
+	return BODY_OK;
 }
 
 /* True when s is a mode list docker's Linux bind parser accepts as the
@@ -184,15 +237,9 @@ static enum body_status decode_mount(const json_t *m, struct container_spec *spe
 	if (dc != NULL &&
 	    (st = gojson_get_object(dc, "Options", &opts)) > GOJSON_ABSENT)
 		return field_fail(st, "DriverConfig", "Options", why);
-	if (opts != NULL) {
-		json_t *dev = json_object_get(opts, "device");
-		if (dev != NULL && !json_is_string(dev))
-			return field_fail(GOJSON_BADTYPE, "DriverConfig.Options",
-			                  "device", why);
-		if (dev != NULL && json_string_value(dev)[0] == '/' &&
-		    add_host_path(spec, json_string_value(dev), "volume options") < 0)
-			goto oom;
-	}
+	if (opts != NULL)
+		return driver_device(opts, "DriverConfig.Options", &spec->host_paths,
+		                     &spec->n_host_paths, why);
 	return BODY_OK;
 oom:
 	*why = strdup("out of memory while decoding the request body");
@@ -557,11 +604,45 @@ enum body_status request_decode_update(const unsigned char *body, size_t len,
 	return ret;
 }
 
+enum body_status request_decode_volume(const unsigned char *body, size_t len,
+                                       struct volume_spec *spec, char **why)
+{
+	json_t *root, *opts = NULL;
+	enum gojson_status st;
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	/* DriverOpts is a Go map; its field name still folds. */
+	st = gojson_get(root, "DriverOpts", &opts);
+	if (st == GOJSON_OK && !json_is_object(opts))
+		ret = field_fail(GOJSON_BADTYPE, "VolumeCreateBody", "DriverOpts", why);
+	else if (st == GOJSON_OK)
+		ret = driver_device(opts, "DriverOpts", &spec->host_paths,
+		                    &spec->n_host_paths, why);
+	json_decref(root);
+	if (ret != BODY_OK)
+		volume_spec_clear(spec);
+	return ret;
+}
+
+void volume_spec_clear(struct volume_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	for (size_t i = 0; i < spec->n_host_paths; i++)
+		free(spec->host_paths[i].path);
+	free(spec->host_paths);
+	memset(spec, 0, sizeof *spec);
+}
+
 /* Whether the decision for action depends on the request body. */
 static bool needs_body(enum action a)
 {
 	return a == ACTION_CONTAINER_CREATE || a == ACTION_EXEC_CREATE ||
-	       a == ACTION_CONTAINER_UPDATE;
+	       a == ACTION_CONTAINER_UPDATE || a == ACTION_VOLUME_CREATE;
 }
 
 /* Routes whose decision reads the query string, which dockerd's
@@ -656,6 +737,10 @@ int request_build(const struct authz_req *az, struct request *rq, char **why)
 		rq->body_status = request_decode_update(az->body, az->body_len,
 		                                        &rq->update, &rq->body_why);
 		break;
+	case ACTION_VOLUME_CREATE:
+		rq->body_status = request_decode_volume(az->body, az->body_len,
+		                                        &rq->volume, &rq->body_why);
+		break;
 	default:
 		rq->body_status = request_decode_create(az->body, az->body_len,
 		                                        &rq->create, &rq->body_why);
@@ -672,5 +757,6 @@ void request_clear(struct request *rq)
 	free(rq->body_why);
 	container_spec_clear(&rq->create);
 	exec_spec_clear(&rq->exec);
+	volume_spec_clear(&rq->volume);
 	memset(rq, 0, sizeof *rq);
 }

@@ -386,6 +386,22 @@ case_runner_removed() {
 	expect_rc 0
 }
 
+# A named volume that binds the host is judged when it is created.
+case_bind_volume_of_root_denied() {
+	d volume create --driver local --opt type=none --opt o=bind --opt device=/ e2e-rootvol
+	[ "$RC" != 0 ] || fail "docker volume create succeeded" || return 1
+	expect_deny_msg "\[host-mounts\] host path / is protected" || return 1
+	d volume ls -q
+	expect_not_in "$OUT" "^e2e-rootvol$"
+}
+
+case_plain_volume_created() {
+	d volume create e2e-plainvol
+	expect_rc 0 || return 1
+	d volume rm e2e-plainvol
+	expect_rc 0
+}
+
 # Image ingress: registries judges every route that names an image.
 case_tag_unapproved_source_denied() {
 	local before after
@@ -518,6 +534,8 @@ main() {
 	t "sock: seccomp=unconfined denied [security-profiles] only" case_seccomp_unconfined_denied
 	t "sock: no no-new-privileges denied [no-new-privileges] only" case_no_new_privileges_missing_denied
 	t "sock: --device denied [devices] only" case_device_denied
+	t "sock: a local bind volume of / denied [host-mounts]" case_bind_volume_of_root_denied
+	t "sock: a plain named volume is created" case_plain_volume_created
 	t "sock: docker tag of an unapproved image to an approved name denied" case_tag_unapproved_source_denied
 	t "sock: docker tag between approved names runs" case_tag_approved_runs
 	t "sock: docker pull from an unapproved registry denied" case_pull_unapproved_denied
