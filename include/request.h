@@ -95,7 +95,9 @@ struct request {
 	enum body_status body_status;
 	char *body_why; /* new string: what is wrong with the body, or NULL */
 
-	struct container_spec create; /* ACTION_CONTAINER_CREATE */
+	struct container_spec create; /* ACTION_CONTAINER_CREATE, and the
+	                               * ContainerSpec and Resources.Limits of
+	                               * ACTION_SERVICE_CREATE/UPDATE */
 	struct exec_spec exec;        /* ACTION_EXEC_CREATE */
 	struct update_spec update;    /* ACTION_CONTAINER_UPDATE */
 	struct volume_spec volume;    /* ACTION_VOLUME_CREATE */
@@ -125,5 +127,12 @@ void exec_spec_clear(struct exec_spec *spec);
 enum body_status request_decode_volume(const unsigned char *body, size_t len,
                                        struct volume_spec *spec, char **why);
 void volume_spec_clear(struct volume_spec *spec);
+/* A swarm ServiceSpec (services/create, services/{id}/update) as the
+ * container its tasks would run: ContainerSpec's Image, User, ReadOnly,
+ * CapabilityAdd, Mounts, Sysctls and Privileges (as SecurityOpt entries),
+ * Resources.Limits, and a "host" network attachment as NetworkMode. */
+enum body_status request_decode_service(const unsigned char *body, size_t len,
+                                        struct container_spec *spec,
+                                        char **why);
 
 #endif

@@ -328,6 +328,8 @@ static void rule_registries(struct ctx *c)
 	const struct route *r = &c->rq->route;
 	switch (r->action) {
 	case ACTION_CONTAINER_CREATE:
+	case ACTION_SERVICE_CREATE:
+	case ACTION_SERVICE_UPDATE:
 		judge_source(c, c->rq->create.image);
 		break;
 	case ACTION_IMAGE_CREATE:
@@ -684,23 +686,34 @@ static const struct {
 	rule_fn fn;
 	enum action actions[12]; /* ACTION_OTHER ends the list */
 } rule_table[RULE__COUNT] = {
-    [RULE_NO_ROOT] = {rule_no_root, {ACTION_CONTAINER_CREATE}},
-    [RULE_READ_ONLY_ROOTFS] = {rule_read_only_rootfs, {ACTION_CONTAINER_CREATE}},
-    [RULE_RESOURCE_LIMITS] = {rule_resource_limits, {ACTION_CONTAINER_CREATE}},
-    [RULE_CAPABILITIES] = {rule_capabilities, {ACTION_CONTAINER_CREATE}},
+    [RULE_NO_ROOT] = {rule_no_root, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
+    [RULE_READ_ONLY_ROOTFS] = {rule_read_only_rootfs, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
+    [RULE_RESOURCE_LIMITS] = {rule_resource_limits, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
+    [RULE_CAPABILITIES] = {rule_capabilities, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
     [RULE_REGISTRIES] = {rule_registries,
-                         {ACTION_CONTAINER_CREATE, ACTION_IMAGE_CREATE,
+                         {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE, ACTION_IMAGE_CREATE,
                           ACTION_IMAGE_TAG, ACTION_IMAGE_PUSH, ACTION_COMMIT,
                           ACTION_IMAGE_LOAD, ACTION_BUILD, ACTION_PLUGIN_PULL,
                           ACTION_PLUGIN_UPGRADE}},
-    [RULE_PRIVILEGED] = {rule_privileged, {ACTION_CONTAINER_CREATE}},
-    [RULE_HOST_NAMESPACES] = {rule_host_namespaces, {ACTION_CONTAINER_CREATE}},
+    [RULE_PRIVILEGED] = {rule_privileged, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
+    [RULE_HOST_NAMESPACES] = {rule_host_namespaces, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
     [RULE_HOST_MOUNTS] = {rule_host_mounts,
-                          {ACTION_CONTAINER_CREATE, ACTION_VOLUME_CREATE}},
+                          {ACTION_CONTAINER_CREATE, ACTION_VOLUME_CREATE,
+                           ACTION_SERVICE_CREATE, ACTION_SERVICE_UPDATE}},
     [RULE_DEVICES] = {rule_devices, {ACTION_CONTAINER_CREATE}},
-    [RULE_NO_NEW_PRIVILEGES] = {rule_no_new_privileges, {ACTION_CONTAINER_CREATE}},
-    [RULE_SECURITY_PROFILES] = {rule_security_profiles, {ACTION_CONTAINER_CREATE}},
-    [RULE_IMAGE_TAGS] = {rule_image_tags, {ACTION_CONTAINER_CREATE}},
+    [RULE_NO_NEW_PRIVILEGES] = {rule_no_new_privileges, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
+    [RULE_SECURITY_PROFILES] = {rule_security_profiles, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
+    [RULE_IMAGE_TAGS] = {rule_image_tags, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
+                          ACTION_SERVICE_UPDATE}},
     [RULE_EXEC] = {rule_exec, {ACTION_EXEC_CREATE}},
     [RULE_UPDATE] = {rule_update, {ACTION_CONTAINER_UPDATE}},
 };
@@ -760,7 +773,9 @@ void eval_request(const struct policy *p, const struct request *rq,
 		return;
 	}
 
-	if (rq->route.action == ACTION_CONTAINER_CREATE)
+	if (rq->route.action == ACTION_CONTAINER_CREATE ||
+	    rq->route.action == ACTION_SERVICE_CREATE ||
+	    rq->route.action == ACTION_SERVICE_UPDATE)
 		set_image(rq, d);
 	for (int r = 0; r < RULE__COUNT; r++) {
 		if (p->action[r] == RULE_OFF || !rule_applies(r, rq->route.action))

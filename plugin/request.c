@@ -246,6 +246,37 @@ oom:
 	return BODY_INVALID;
 }
 
+/* Sysctls is a Go map: its keys are the kernel's names, exact. */
+static enum body_status decode_sysctls(const json_t *obj, const char *obj_name,
+                                       struct container_spec *spec, char **why)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, "Sysctls", &v);
+	if (st == GOJSON_ABSENT)
+		return BODY_OK;
+	if (st != GOJSON_OK)
+		return field_fail(st, obj_name, "Sysctls", why);
+	const char *key;
+	json_t *val;
+	if (!json_is_object(v))
+		return field_fail(GOJSON_BADTYPE, obj_name, "Sysctls", why);
+	size_t n = json_object_size(v);
+	if (n > 0 && (spec->sysctls = calloc(n, sizeof *spec->sysctls)) == NULL)
+		goto oom;
+	json_object_foreach(v, key, val)
+	{
+		if (!json_is_string(val) && !json_is_null(val))
+			return field_fail(GOJSON_BADTYPE, obj_name, "Sysctls", why);
+		if (spec->n_sysctls < n &&
+		    (spec->sysctls[spec->n_sysctls++] = strdup(key)) == NULL)
+			goto oom;
+	}
+	return BODY_OK;
+oom:
+	*why = strdup("out of memory while decoding the request body");
+	return BODY_INVALID;
+}
+
 /* The HostConfig fields beyond the five rules' (privileges, namespaces,
  * mounts, devices, security options), from hc called hc_name. */
 static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
@@ -322,27 +353,7 @@ static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
 	                         &spec->readonly_paths_empty)) != GOJSON_OK)
 		return field_fail(st, hc_name, "ReadonlyPaths", why);
 
-	/* Sysctls is a Go map: its keys are the kernel's names, exact. */
-	if ((st = gojson_get(hc, "Sysctls", &v)) == GOJSON_OK) {
-		const char *key;
-		json_t *val;
-		if (!json_is_object(v))
-			return field_fail(GOJSON_BADTYPE, hc_name, "Sysctls", why);
-		size_t n = json_object_size(v);
-		if (n > 0 && (spec->sysctls = calloc(n, sizeof *spec->sysctls)) == NULL)
-			goto oom;
-		json_object_foreach(v, key, val)
-		{
-			if (!json_is_string(val) && !json_is_null(val))
-				return field_fail(GOJSON_BADTYPE, hc_name, "Sysctls", why);
-			if (spec->n_sysctls < n &&
-			    (spec->sysctls[spec->n_sysctls++] = strdup(key)) == NULL)
-				goto oom;
-		}
-	} else if (st != GOJSON_ABSENT) {
-		return field_fail(st, hc_name, "Sysctls", why);
-	}
-	return BODY_OK;
+	return decode_sysctls(hc, hc_name, spec, why);
 oom:
 	*why = strdup("out of memory while decoding the request body");
 	return BODY_INVALID;
@@ -638,11 +649,238 @@ void volume_spec_clear(struct volume_spec *spec)
 	memset(spec, 0, sizeof *spec);
 }
 
+/* Appends a copy of str to the list *vp of *n. Returns 0 or -1. */
+static int push_str(char ***vp, size_t *n, const char *str)
+{
+	char **v = realloc(*vp, (*n + 1) * sizeof *v);
+	if (v == NULL)
+		return -1;
+	*vp = v;
+	if ((v[*n] = strdup(str)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* A network attachment list (TaskTemplate.Networks, or the deprecated
+ * ServiceSpec.Networks): a Target of "host" puts the tasks in the host's
+ * network namespace. */
+static enum body_status service_networks(const json_t *obj, const char *name,
+                                         struct container_spec *spec,
+                                         char **why)
+{
+	json_t *v;
+	const char *dup;
+	enum gojson_status st = gojson_get(obj, "Networks", &v);
+	if (st == GOJSON_ABSENT)
+		return BODY_OK;
+	if (st != GOJSON_OK || !json_is_array(v))
+		return field_fail(st != GOJSON_OK ? st : GOJSON_BADTYPE, name,
+		                  "Networks", why);
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *n = json_array_get(v, i);
+		const char *target = NULL;
+		if (json_is_null(n))
+			continue;
+		if (!json_is_object(n) || !gojson_unambiguous(n, &dup))
+			return field_fail(json_is_object(n) ? GOJSON_AMBIGUOUS
+			                                    : GOJSON_BADTYPE,
+			                  name, "Networks", why);
+		if ((st = gojson_get_string(n, "Target", &target)) > GOJSON_ABSENT)
+			return field_fail(st, "Networks[]", "Target", why);
+		if (target != NULL && strcasecmp(target, "host") == 0 &&
+		    spec->ns_mode[NS_NETWORK] == NULL &&
+		    (spec->ns_mode[NS_NETWORK] = strdup(target)) == NULL) {
+			*why = strdup("out of memory while decoding the request body");
+			return BODY_INVALID;
+		}
+	}
+	return BODY_OK;
+}
+
+/* ContainerSpec.Privileges, as the SecurityOpt entries that would mean
+ * the same to dockerd, so one rule judges both: SELinux disabled or of
+ * an unconfined type, seccomp or AppArmor off (API 1.44+), and
+ * NoNewPrivileges (API 1.44+; older engines cannot ask for it). */
+static enum body_status service_privileges(const json_t *cs,
+                                           struct container_spec *spec,
+                                           char **why)
+{
+	json_t *pv = NULL, *se = NULL, *sc = NULL, *aa = NULL;
+	enum gojson_status st;
+	bool b = false;
+	const char *m = NULL;
+	char **o = spec->security_opt;
+	size_t n = spec->n_security_opt;
+	int rc = 0;
+
+	if ((st = gojson_get_object(cs, "Privileges", &pv)) > GOJSON_ABSENT)
+		return field_fail(st, "ContainerSpec", "Privileges", why);
+	if (pv == NULL)
+		return BODY_OK;
+	if ((st = gojson_get_object(pv, "SELinuxContext", &se)) > GOJSON_ABSENT)
+		return field_fail(st, "Privileges", "SELinuxContext", why);
+	if (se != NULL) {
+		if ((st = gojson_get_bool(se, "Disable", &b)) > GOJSON_ABSENT)
+			return field_fail(st, "SELinuxContext", "Disable", why);
+		if (b)
+			rc |= push_str(&o, &n, "label=disable");
+		if ((st = gojson_get_string(se, "Type", &m)) > GOJSON_ABSENT)
+			return field_fail(st, "SELinuxContext", "Type", why);
+		if (m != NULL && m[0] != '\0') {
+			char *t = xasprintf("label=type:%s", m);
+			rc |= t == NULL ? -1 : push_str(&o, &n, t);
+			free(t);
+		}
+	}
+	if ((st = gojson_get_object(pv, "Seccomp", &sc)) > GOJSON_ABSENT)
+		return field_fail(st, "Privileges", "Seccomp", why);
+	m = NULL;
+	if (sc != NULL && (st = gojson_get_string(sc, "Mode", &m)) > GOJSON_ABSENT)
+		return field_fail(st, "Seccomp", "Mode", why);
+	if (m != NULL && strcasecmp(m, "unconfined") == 0)
+		rc |= push_str(&o, &n, "seccomp=unconfined");
+	if ((st = gojson_get_object(pv, "AppArmor", &aa)) > GOJSON_ABSENT)
+		return field_fail(st, "Privileges", "AppArmor", why);
+	m = NULL;
+	if (aa != NULL && (st = gojson_get_string(aa, "Mode", &m)) > GOJSON_ABSENT)
+		return field_fail(st, "AppArmor", "Mode", why);
+	if (m != NULL && strcasecmp(m, "disabled") == 0)
+		rc |= push_str(&o, &n, "apparmor=unconfined");
+	b = false;
+	if ((st = gojson_get_bool(pv, "NoNewPrivileges", &b)) > GOJSON_ABSENT)
+		return field_fail(st, "Privileges", "NoNewPrivileges", why);
+	if (b)
+		rc |= push_str(&o, &n, "no-new-privileges");
+	spec->security_opt = o;
+	spec->n_security_opt = n;
+	if (rc != 0) {
+		*why = strdup("out of memory while decoding the request body");
+		return BODY_INVALID;
+	}
+	return BODY_OK;
+}
+
+enum body_status request_decode_service(const unsigned char *body, size_t len,
+                                        struct container_spec *spec,
+                                        char **why)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} limits[] = {
+	    {"MemoryBytes", offsetof(struct container_spec, memory)},
+	    {"NanoCPUs", offsetof(struct container_spec, nano_cpus)},
+	    {"Pids", offsetof(struct container_spec, pids_limit)},
+	};
+	json_t *root, *tt = NULL, *cs = NULL, *res = NULL, *lim = NULL, *v;
+	enum gojson_status st;
+	const char *s;
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	ret = BODY_INVALID;
+	if ((st = gojson_get_object(root, "TaskTemplate", &tt)) > GOJSON_ABSENT) {
+		ret = field_fail(st, "ServiceSpec", "TaskTemplate", why);
+		goto out;
+	}
+	if ((ret = service_networks(root, "ServiceSpec", spec, why)) != BODY_OK)
+		goto out;
+	ret = BODY_INVALID;
+	if (tt == NULL)
+		goto done;
+	/* A plugin service installs a plugin on every node; its privileges
+	 * are not a container's, so refuse rather than guess. */
+	if (gojson_get(tt, "PluginSpec", &v) == GOJSON_OK) {
+		*why = strdup("plugin services (TaskTemplate.PluginSpec) cannot be "
+		              "checked");
+		goto out;
+	}
+	if ((ret = service_networks(tt, "TaskTemplate", spec, why)) != BODY_OK)
+		goto out;
+	ret = BODY_INVALID;
+	if ((st = gojson_get_object(tt, "Resources", &res)) > GOJSON_ABSENT ||
+	    (res != NULL &&
+	     (st = gojson_get_object(res, "Limits", &lim)) > GOJSON_ABSENT)) {
+		ret = field_fail(st, "TaskTemplate", "Resources", why);
+		goto out;
+	}
+	for (size_t i = 0; lim != NULL && i < sizeof limits / sizeof limits[0]; i++) {
+		int64_t *dst = (int64_t *)((char *)spec + limits[i].off);
+		if ((st = gojson_get_int64(lim, limits[i].name, dst)) > GOJSON_ABSENT) {
+			ret = field_fail(st, "Limits", limits[i].name, why);
+			goto out;
+		}
+	}
+	if ((st = gojson_get_object(tt, "ContainerSpec", &cs)) > GOJSON_ABSENT) {
+		ret = field_fail(st, "TaskTemplate", "ContainerSpec", why);
+		goto out;
+	}
+	if (cs == NULL)
+		goto done;
+	s = NULL;
+	if ((st = gojson_get_string(cs, "Image", &s)) > GOJSON_ABSENT) {
+		ret = field_fail(st, "ContainerSpec", "Image", why);
+		goto out;
+	}
+	if (s != NULL && (spec->image = strdup(s)) == NULL)
+		goto oom;
+	s = "";
+	if ((st = gojson_get_string(cs, "User", &s)) > GOJSON_ABSENT) {
+		ret = field_fail(st, "ContainerSpec", "User", why);
+		goto out;
+	}
+	if ((spec->user = strdup(s)) == NULL)
+		goto oom;
+	if ((st = gojson_get_bool(cs, "ReadOnly", &spec->readonly_rootfs)) >
+	    GOJSON_ABSENT) {
+		ret = field_fail(st, "ContainerSpec", "ReadOnly", why);
+		goto out;
+	}
+	if ((st = get_strslice(cs, "CapabilityAdd", &spec->cap_add,
+	                       &spec->n_cap_add)) != GOJSON_OK) {
+		ret = field_fail(st, "ContainerSpec", "CapabilityAdd", why);
+		goto out;
+	}
+	if ((st = gojson_get(cs, "Mounts", &v)) == GOJSON_OK) {
+		if (!json_is_array(v)) {
+			ret = field_fail(GOJSON_BADTYPE, "ContainerSpec", "Mounts", why);
+			goto out;
+		}
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *m = json_array_get(v, i);
+			if (!json_is_null(m) &&
+			    (ret = decode_mount(m, spec, why)) != BODY_OK)
+				goto out;
+		}
+	} else if (st != GOJSON_ABSENT) {
+		ret = field_fail(st, "ContainerSpec", "Mounts", why);
+		goto out;
+	}
+	if ((ret = service_privileges(cs, spec, why)) != BODY_OK ||
+	    (ret = decode_sysctls(cs, "ContainerSpec", spec, why)) != BODY_OK)
+		goto out;
+done:
+	json_decref(root);
+	return BODY_OK;
+oom:
+	*why = strdup("out of memory while decoding the request body");
+	ret = BODY_INVALID;
+out:
+	json_decref(root);
+	container_spec_clear(spec);
+	return ret;
+}
+
 /* Whether the decision for action depends on the request body. */
 static bool needs_body(enum action a)
 {
 	return a == ACTION_CONTAINER_CREATE || a == ACTION_EXEC_CREATE ||
-	       a == ACTION_CONTAINER_UPDATE || a == ACTION_VOLUME_CREATE;
+	       a == ACTION_CONTAINER_UPDATE || a == ACTION_VOLUME_CREATE ||
+	       a == ACTION_SERVICE_CREATE || a == ACTION_SERVICE_UPDATE;
 }
 
 /* Routes whose decision reads the query string, which dockerd's
@@ -736,6 +974,11 @@ int request_build(const struct authz_req *az, struct request *rq, char **why)
 	case ACTION_CONTAINER_UPDATE:
 		rq->body_status = request_decode_update(az->body, az->body_len,
 		                                        &rq->update, &rq->body_why);
+		break;
+	case ACTION_SERVICE_CREATE:
+	case ACTION_SERVICE_UPDATE:
+		rq->body_status = request_decode_service(az->body, az->body_len,
+		                                         &rq->create, &rq->body_why);
 		break;
 	case ACTION_VOLUME_CREATE:
 		rq->body_status = request_decode_volume(az->body, az->body_len,
