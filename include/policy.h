@@ -6,6 +6,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct policy_group {
+	char *name;
+	char **users; /* TLS client-certificate CNs */
+	size_t n_users;
+};
+
+/* Waives rules (bit 1 << rule_id) for requests whose TLS user is listed
+ * (or in a listed group) and/or whose image matches a pattern; every list
+ * given must match. */
+struct policy_exception {
+	char **users;
+	size_t n_users;
+	char **groups; /* names of p->groups */
+	size_t n_groups;
+	char **images; /* registry patterns, as registries.allow */
+	size_t n_images;
+	uint32_t rules;
+};
+
 /* Rules a policy can configure. Keep rule_names[] in policy.c in step. */
 enum rule_id {
 	RULE_NO_ROOT = 0,
@@ -22,6 +41,7 @@ enum rule_id {
 	RULE_IMAGE_TAGS,
 	RULE_EXEC,
 	RULE_UPDATE,
+	RULE_API,
 	RULE__COUNT,
 	/* Checks that are not configurable and always deny. */
 	RULE_REQUEST_BODY = RULE__COUNT, /* "request-body" */
@@ -87,6 +107,19 @@ struct policy {
 	/* image-tags */
 	bool require_digest;
 
+	/* api: "METHOD /path" patterns (see policy_api_match) */
+	char **api_deny;
+	size_t n_api_deny;
+	char **api_allow;
+	size_t n_api_allow;
+	bool api_default_deny; /* default: deny, for routes nothing governs */
+
+	/* groups and exceptions (see below) */
+	struct policy_group *groups;
+	size_t n_groups;
+	struct policy_exception *exceptions;
+	size_t n_exceptions;
+
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
 };
 
@@ -108,6 +141,15 @@ struct policy *policy_load_buffer(const char *name, const char *data,
  * run on the old one. policy_unref(NULL) is a no-op. */
 struct policy *policy_ref(struct policy *p);
 void policy_unref(struct policy *p);
+
+/* True when "METHOD /path" pattern matches method and the cleaned,
+ * version-less path: METHOD is an HTTP method (any case) or "*"; in the
+ * path "*" matches within one segment and a "**" segment any number of
+ * segments, none included. */
+bool policy_api_match(const char *pattern, const char *method,
+                      const char *path);
+/* Whether s is a valid pattern; *why (static) says why not. */
+bool policy_api_valid(const char *s, const char **why);
 
 /* Docker's units, as the CLI reads them: "64m" (1024-based, as
  * go-units.RAMInBytes), cpus "0.5" (to nano CPUs). Return 0 or -1. */

@@ -409,6 +409,17 @@ static void render(struct strbuf *sb, const struct violation *v)
 		strbuf_adds(sb, "\" cannot be inspected; build from a local "
 		                "directory instead");
 		break;
+	case REASON_API_DENIED:
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " is not allowed on this host (api rule '");
+		strbuf_add_escaped(sb, b);
+		strbuf_adds(sb, "'); ask the platform team if you need it");
+		break;
+	case REASON_API_DEFAULT:
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " is not in the policy's api allow list and the "
+		                "default is deny; ask the platform team to allow it");
+		break;
 	case REASON__COUNT:
 		strbuf_adds(sb, "denied");
 		break;

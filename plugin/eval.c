@@ -678,6 +678,34 @@ static void rule_update(struct ctx *c)
 		update_over(c, "pids", u->pids_limit, p->max_pids);
 }
 
+/* Whole endpoints: a deny pattern wins, then an allow pattern; a route
+ * no pattern names is judged by the default only when no other rule
+ * governs it (action "other"), so "default: deny" makes the policy an
+ * allow list of endpoints without touching the routes rules inspect. */
+static void rule_api(struct ctx *c)
+{
+	const struct policy *p = c->p;
+	const char *method = c->rq->method, *path = c->rq->route.path;
+	char *what = NULL;
+
+	for (size_t i = 0; i < p->n_api_deny; i++) {
+		if (policy_api_match(p->api_deny[i], method, path)) {
+			what = xasprintf("%s %s", method, path);
+			fail(c, REASON_API_DENIED, what, p->api_deny[i]);
+			free(what);
+			return;
+		}
+	}
+	for (size_t i = 0; i < p->n_api_allow; i++)
+		if (policy_api_match(p->api_allow[i], method, path))
+			return;
+	if (p->api_default_deny && c->rq->route.action == ACTION_OTHER) {
+		what = xasprintf("%s %s", method, path);
+		fail(c, REASON_API_DEFAULT, what, NULL);
+		free(what);
+	}
+}
+
 typedef void (*rule_fn)(struct ctx *);
 
 /* Which rule judges which action. A row per rule; a rule that grows to
@@ -716,10 +744,13 @@ static const struct {
                           ACTION_SERVICE_UPDATE}},
     [RULE_EXEC] = {rule_exec, {ACTION_EXEC_CREATE}},
     [RULE_UPDATE] = {rule_update, {ACTION_CONTAINER_UPDATE}},
+    [RULE_API] = {rule_api, {ACTION__COUNT}}, /* every action */
 };
 
 static bool rule_applies(int rule, enum action a)
 {
+	if (rule_table[rule].actions[0] == ACTION__COUNT)
+		return true;
 	for (size_t i = 0; i < 12 && rule_table[rule].actions[i] != ACTION_OTHER; i++)
 		if (rule_table[rule].actions[i] == a)
 			return true;

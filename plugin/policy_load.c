@@ -1178,6 +1178,43 @@ static void load_sysctls(struct loader *ld, yaml_node_t *n)
 	}
 }
 
+/* api.allow / api.deny: "METHOD /path" patterns into *out. */
+static void load_api_list(struct loader *ld, yaml_node_t *n, const char *key,
+                          char ***out, size_t *count)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, key))
+		return;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((*out = calloc(max, sizeof **out)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		struct load_quoted q;
+		const char *why = "expected 'METHOD /path'";
+		if (e == NULL)
+			continue;
+		if (e->type != YAML_SCALAR_NODE ||
+		    memchr(load_scalar(e), '\0', e->data.scalar.length) != NULL ||
+		    !policy_api_valid(load_scalar(e), &why)) {
+			load_err_at(ld, e->start_mark, "invalid api pattern %s: %s",
+			            load_describe(&q, e), why);
+			continue;
+		}
+		char *c = strdup(load_scalar(e));
+		if (c == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		(*out)[(*count)++] = c;
+	}
+}
+
 /* Per-rule options; "action" is first everywhere. */
 static const char *const load_rule_opts[RULE__COUNT][8] = {
     [RULE_NO_ROOT] = {"action", "unset-user", NULL},
@@ -1194,6 +1231,7 @@ static const char *const load_rule_opts[RULE__COUNT][8] = {
     [RULE_IMAGE_TAGS] = {"action", "require-digest", NULL},
     [RULE_EXEC] = {"action", NULL},
     [RULE_UPDATE] = {"action", NULL},
+    [RULE_API] = {"action", "allow", "deny", "default", NULL},
 };
 
 /* One rule: a scalar action, or a mapping of its options (deny when the
@@ -1280,6 +1318,16 @@ static void load_rule(struct loader *ld, enum rule_id id, yaml_node_t *key,
 	case RULE_SECURITY_PROFILES:
 		if (k.val[1] != NULL)
 			load_sysctls(ld, k.val[1]);
+		break;
+	case RULE_API:
+		if (k.val[1] != NULL)
+			load_api_list(ld, k.val[1], "allow", &ld->p->api_allow,
+			              &ld->p->n_api_allow);
+		if (k.val[2] != NULL)
+			load_api_list(ld, k.val[2], "deny", &ld->p->api_deny,
+			              &ld->p->n_api_deny);
+		if (k.val[3] != NULL)
+			load_allow_deny(ld, k.val[3], &ld->p->api_default_deny);
 		break;
 	case RULE_IMAGE_TAGS:
 		if (k.val[1] != NULL)
