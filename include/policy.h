@@ -49,6 +49,9 @@ enum rule_id {
 	RULE__ALL
 };
 
+/* Exceptions keep the rules they waive as bits of a uint32_t. */
+_Static_assert(RULE__COUNT <= 32, "too many rules for an exception mask");
+
 /* "no-root", ...; static text. */
 const char *rule_name(enum rule_id id);
 /* The configurable rule called name, or -1. */

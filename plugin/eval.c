@@ -2,6 +2,7 @@
  * policy and adding violations with a reason code. Pure: no I/O, no
  * globals, nothing but the decision is written. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -772,6 +773,69 @@ static void set_image(const struct request *rq, struct decision *d)
 	}
 }
 
+/* True when the request's TLS user is one of e's users or in one of its
+ * groups. Only User is read: dockerd sets it from the verified client
+ * certificate, while labels, names, env and headers are the requester's
+ * to choose and never identify anyone. */
+static bool exception_user(const struct policy *p,
+                           const struct policy_exception *e, const char *user)
+{
+	if (user == NULL || user[0] == '\0')
+		return false;
+	for (size_t i = 0; i < e->n_users; i++)
+		if (strcmp(e->users[i], user) == 0)
+			return true;
+	for (size_t i = 0; i < e->n_groups; i++)
+		for (size_t g = 0; g < p->n_groups; g++) {
+			if (strcmp(p->groups[g].name, e->groups[i]) != 0)
+				continue;
+			for (size_t u = 0; u < p->groups[g].n_users; u++)
+				if (strcmp(p->groups[g].users[u], user) == 0)
+					return true;
+		}
+	return false;
+}
+
+/* The rules (bit 1 << id) the policy's exceptions waive for rq: those of
+ * every exception whose lists all match. An image list matches only a
+ * request that runs a named image (container or service create); an image
+ * ID or unparsable reference matches nothing. */
+static uint32_t waived_rules(const struct policy *p, const struct request *rq)
+{
+	uint32_t mask = 0;
+	enum action a = rq->route.action;
+	const char *image = (a == ACTION_CONTAINER_CREATE ||
+	                     a == ACTION_SERVICE_CREATE ||
+	                     a == ACTION_SERVICE_UPDATE)
+	                        ? rq->create.image
+	                        : NULL;
+	struct imageref ref;
+	const char *why;
+	bool have_ref = image != NULL && image[0] != '\0' &&
+	                imageref_parse(image, &ref, &why) == IMAGEREF_OK;
+	if (have_ref && maybe_short_id(image)) {
+		imageref_clear(&ref);
+		have_ref = false;
+	}
+	for (size_t i = 0; i < p->n_exceptions; i++) {
+		const struct policy_exception *e = &p->exceptions[i];
+		if ((e->n_users > 0 || e->n_groups > 0) &&
+		    !exception_user(p, e, rq->user))
+			continue;
+		if (e->n_images > 0) {
+			bool ok = false;
+			for (size_t j = 0; have_ref && j < e->n_images && !ok; j++)
+				ok = imageref_match(&ref, e->images[j]);
+			if (!ok)
+				continue;
+		}
+		mask |= e->rules;
+	}
+	if (have_ref)
+		imageref_clear(&ref);
+	return mask;
+}
+
 void eval_request(const struct policy *p, const struct request *rq,
                   struct decision *d)
 {
@@ -808,8 +872,10 @@ void eval_request(const struct policy *p, const struct request *rq,
 	    rq->route.action == ACTION_SERVICE_CREATE ||
 	    rq->route.action == ACTION_SERVICE_UPDATE)
 		set_image(rq, d);
+	uint32_t waived = p->n_exceptions > 0 ? waived_rules(p, rq) : 0;
 	for (int r = 0; r < RULE__COUNT; r++) {
-		if (p->action[r] == RULE_OFF || !rule_applies(r, rq->route.action))
+		if (p->action[r] == RULE_OFF || !rule_applies(r, rq->route.action) ||
+		    (waived & ((uint32_t)1 << r)) != 0)
 			continue;
 		struct ctx c = {p, rq, d, (enum rule_id)r,
 		                enforcing && p->action[r] == RULE_DENY};

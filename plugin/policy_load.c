@@ -1338,8 +1338,208 @@ static void load_rule(struct loader *ld, enum rule_id id, yaml_node_t *key,
 	}
 }
 
-static const char *const load_top_names[] = {"version", "mode", "rules",
-                                             NULL};
+static const char *const load_top_names[] = {
+    "version", "mode", "rules", "groups", "exceptions", NULL};
+
+/* A list of non-empty strings (user names) into a new array. what names
+ * an item in messages. */
+static void load_names(struct loader *ld, yaml_node_t *n, const char *key,
+                       const char *what, char ***out, size_t *count)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, key))
+		return;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((*out = calloc(max, sizeof **out)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		struct load_quoted q;
+		if (e == NULL)
+			continue;
+		if (e->type != YAML_SCALAR_NODE || e->data.scalar.length == 0 ||
+		    memchr(load_scalar(e), '\0', e->data.scalar.length) != NULL) {
+			load_err_at(ld, e->start_mark, "expected %s, got %s", what,
+			            load_describe(&q, e));
+			continue;
+		}
+		char *c = strdup(load_scalar(e));
+		if (c == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		(*out)[(*count)++] = c;
+	}
+}
+
+/* groups: NAME: [user, ...]. */
+static void load_groups(struct loader *ld, yaml_node_t *n)
+{
+	if (!load_want(ld, n, YAML_MAPPING_NODE, "groups"))
+		return;
+	struct policy *p = ld->p;
+	size_t max = (size_t)(n->data.mapping.pairs.top -
+	                      n->data.mapping.pairs.start);
+	if (max == 0)
+		return;
+	if ((p->groups = calloc(max, sizeof *p->groups)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+	     pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *key = load_node(ld, pr->key);
+		yaml_node_t *val = load_node(ld, pr->value);
+		struct load_quoted q;
+		if (key == NULL || val == NULL)
+			continue;
+		if (key->type != YAML_SCALAR_NODE || key->data.scalar.length == 0 ||
+		    memchr(load_scalar(key), '\0', key->data.scalar.length) != NULL) {
+			load_err_at(ld, key->start_mark, "expected a group name, got %s",
+			            load_describe(&q, key));
+			continue;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < p->n_groups && !dup; i++)
+			dup = strcmp(p->groups[i].name, load_scalar(key)) == 0;
+		if (dup) {
+			load_err_at(ld, key->start_mark, "duplicate group %s",
+			            load_describe(&q, key));
+			continue;
+		}
+		struct policy_group *g = &p->groups[p->n_groups];
+		if ((g->name = strdup(load_scalar(key))) == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		p->n_groups++;
+		load_names(ld, val, g->name, "a user name", &g->users, &g->n_users);
+	}
+}
+
+static const char *const load_exception_keys[] = {
+    "users", "groups", "images", "rules", "reason", NULL};
+
+/* One exceptions[] entry. */
+static void load_exception(struct loader *ld, yaml_node_t *n,
+                           struct policy_exception *e)
+{
+	struct load_quoted q;
+	if (n->type != YAML_MAPPING_NODE) {
+		load_err_at(ld, n->start_mark, "expected a mapping for an exception, "
+		            "got %s", load_describe(&q, n));
+		return;
+	}
+	struct load_keys k = {.what = "key", .where = " in an exception",
+	                      .names = load_exception_keys};
+	load_keys(ld, n, &k);
+	if (k.val[0] != NULL)
+		load_names(ld, k.val[0], "users", "a user name", &e->users,
+		           &e->n_users);
+	if (k.val[1] != NULL) {
+		load_names(ld, k.val[1], "groups", "a group name", &e->groups,
+		           &e->n_groups);
+		/* Every group named must exist: a typo must not be a silent
+		 * "nobody". */
+		const char *names[65];
+		size_t nn = 0;
+		for (size_t i = 0; i < ld->p->n_groups && nn < 64; i++)
+			names[nn++] = ld->p->groups[i].name;
+		names[nn] = NULL;
+		for (yaml_node_item_t *it = k.val[1]->type == YAML_SEQUENCE_NODE
+		                                ? k.val[1]->data.sequence.items.start
+		                                : NULL;
+		     it != NULL && it < k.val[1]->data.sequence.items.top; it++) {
+			yaml_node_t *x = load_node(ld, *it);
+			char hint[128];
+			if (x == NULL || x->type != YAML_SCALAR_NODE ||
+			    x->data.scalar.length == 0)
+				continue; /* reported by load_names */
+			bool found = false;
+			for (size_t j = 0; j < ld->p->n_groups && !found; j++)
+				found = load_is(x, ld->p->groups[j].name);
+			if (!found)
+				load_err_at(ld, x->start_mark, "unknown group %s%s",
+				            load_describe(&q, x),
+				            load_hint(hint, sizeof hint, load_scalar(x),
+				                      x->data.scalar.length, names));
+		}
+	}
+	if (k.val[2] != NULL) {
+		char **saved = ld->p->registries;
+		size_t nsaved = ld->p->n_registries;
+		ld->p->registries = NULL;
+		ld->p->n_registries = 0;
+		load_registries(ld, k.val[2]);
+		e->images = ld->p->registries;
+		e->n_images = ld->p->n_registries;
+		ld->p->registries = saved;
+		ld->p->n_registries = nsaved;
+	}
+	if (k.val[3] != NULL && load_want(ld, k.val[3], YAML_SEQUENCE_NODE, "rules")) {
+		const char *names[RULE__COUNT + 1];
+		for (int i = 0; i < RULE__COUNT; i++)
+			names[i] = rule_name((enum rule_id)i);
+		names[RULE__COUNT] = NULL;
+		for (yaml_node_item_t *it = k.val[3]->data.sequence.items.start;
+		     it < k.val[3]->data.sequence.items.top; it++) {
+			yaml_node_t *x = load_node(ld, *it);
+			char hint[128];
+			int r = -1;
+			if (x == NULL)
+				continue;
+			if (x->type == YAML_SCALAR_NODE)
+				for (int i = 0; i < RULE__COUNT && r < 0; i++)
+					if (load_is(x, names[i]))
+						r = i;
+			if (r < 0) {
+				load_err_at(ld, x->start_mark, "unknown rule %s%s",
+				            load_describe(&q, x),
+				            x->type == YAML_SCALAR_NODE
+				                ? load_hint(hint, sizeof hint, load_scalar(x),
+				                            x->data.scalar.length, names)
+				                : "");
+				continue;
+			}
+			e->rules |= (uint32_t)1 << r;
+		}
+	}
+	if (k.val[4] != NULL && k.val[4]->type != YAML_SCALAR_NODE)
+		load_err_at(ld, k.val[4]->start_mark, "expected a text for 'reason', "
+		            "got %s", load_describe(&q, k.val[4]));
+	if (k.val[3] == NULL)
+		load_err_at(ld, n->start_mark, "an exception needs a 'rules' list");
+	if (k.val[0] == NULL && k.val[1] == NULL && k.val[2] == NULL)
+		load_err_at(ld, n->start_mark,
+		            "an exception needs users, groups or images (one for "
+		            "everyone is the rule turned off)");
+}
+
+static void load_exceptions(struct loader *ld, yaml_node_t *n)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, "exceptions"))
+		return;
+	struct policy *p = ld->p;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((p->exceptions = calloc(max, sizeof *p->exceptions)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		if (e != NULL)
+			load_exception(ld, e, &p->exceptions[p->n_exceptions++]);
+	}
+}
 
 static void load_rules(struct loader *ld, yaml_node_t *n)
 {
@@ -1393,6 +1593,10 @@ static void load_root(struct loader *ld)
 		load_mode(ld, k.val[1]);
 	if (k.val[2] != NULL)
 		load_rules(ld, k.val[2]);
+	if (k.val[3] != NULL)
+		load_groups(ld, k.val[3]);
+	if (k.val[4] != NULL)
+		load_exceptions(ld, k.val[4]);
 }
 
 /* Second pass: the document into ld->p. */
