@@ -60,6 +60,7 @@ enum reason {
 	REASON_IMPORT_DENIED,
 	REASON_BUILD_DENIED,
 	REASON_BUILD_REMOTE,     /* arg: the remote context */
+	REASON_CAP_DROP_ALL,     /* CapDrop lacks ALL */
 	REASON_API_DENIED,       /* arg: "METHOD /path", arg2: the pattern */
 	REASON_API_DEFAULT,      /* arg: "METHOD /path" */
 	REASON__COUNT

@@ -82,6 +82,7 @@ struct policy {
 	/* capabilities: upper case, without "CAP_"; "ALL" only when listed */
 	char **cap_allow;
 	size_t n_cap_allow;
+	bool require_drop_all; /* capabilities.require-drop-all: true */
 
 	/* registries: patterns valid for imageref_pattern_valid() */
 	char **registries;
@@ -109,6 +110,9 @@ struct policy {
 
 	/* image-tags */
 	bool require_digest;
+
+	/* exec */
+	bool exec_root_allow; /* root: allow (only Privileged is judged) */
 
 	/* api: "METHOD /path" patterns (see policy_api_match) */
 	char **api_deny;

@@ -34,6 +34,7 @@ struct container_spec {
 	int64_t pids_limit; /* HostConfig.PidsLimit; 0 when absent or null */
 	char **cap_add;     /* HostConfig.CapAdd, as given */
 	size_t n_cap_add;
+	bool cap_drop_all;  /* HostConfig.CapDrop holds ALL */
 
 	bool privileged;          /* HostConfig.Privileged */
 	char *ns_mode[NS__COUNT]; /* NetworkMode, PidMode, ...; NULL when absent */

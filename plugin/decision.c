@@ -409,6 +409,10 @@ static void render(struct strbuf *sb, const struct violation *v)
 		strbuf_adds(sb, "\" cannot be inspected; build from a local "
 		                "directory instead");
 		break;
+	case REASON_CAP_DROP_ALL:
+		strbuf_adds(sb, "the default capabilities are kept; add --cap-drop "
+		                "ALL and --cap-add only what the program needs");
+		break;
 	case REASON_API_DENIED:
 		strbuf_add_escaped(sb, a);
 		strbuf_adds(sb, " is not allowed on this host (api rule '");

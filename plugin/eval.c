@@ -234,6 +234,8 @@ static void rule_capabilities(struct ctx *c)
 		fail(c, REASON_CAP_NOT_ALLOWED, s->cap_add[i], allowed);
 	}
 	free(allowed);
+	if (c->p->require_drop_all && !s->cap_drop_all)
+		fail(c, REASON_CAP_DROP_ALL, NULL, NULL);
 }
 
 /* True when s could be a short image ID: hex only, optionally after
@@ -620,7 +622,7 @@ static void rule_image_tags(struct ctx *c)
 static void rule_exec(struct ctx *c)
 {
 	const struct exec_spec *e = &c->rq->exec;
-	if (e->user != NULL && e->user[0] != '\0') {
+	if (!c->p->exec_root_allow && e->user != NULL && e->user[0] != '\0') {
 		enum id_kind k = classify_user(e->user);
 		if (k == ID_INVALID)
 			fail(c, REASON_EXEC_USER_INVALID, e->user, NULL);

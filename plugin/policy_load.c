@@ -1220,7 +1220,7 @@ static const char *const load_rule_opts[RULE__COUNT][8] = {
     [RULE_NO_ROOT] = {"action", "unset-user", NULL},
     [RULE_READ_ONLY_ROOTFS] = {"action", NULL},
     [RULE_RESOURCE_LIMITS] = {"action", "require", "max", NULL},
-    [RULE_CAPABILITIES] = {"action", "allow", NULL},
+    [RULE_CAPABILITIES] = {"action", "allow", "require-drop-all", NULL},
     [RULE_REGISTRIES] = {"action", "allow", "load", "import", "build", NULL},
     [RULE_PRIVILEGED] = {"action", NULL},
     [RULE_HOST_NAMESPACES] = {"action", "container", NULL},
@@ -1229,7 +1229,7 @@ static const char *const load_rule_opts[RULE__COUNT][8] = {
     [RULE_NO_NEW_PRIVILEGES] = {"action", NULL},
     [RULE_SECURITY_PROFILES] = {"action", "sysctls", NULL},
     [RULE_IMAGE_TAGS] = {"action", "require-digest", NULL},
-    [RULE_EXEC] = {"action", NULL},
+    [RULE_EXEC] = {"action", "root", NULL},
     [RULE_UPDATE] = {"action", NULL},
     [RULE_API] = {"action", "allow", "deny", "default", NULL},
 };
@@ -1276,6 +1276,8 @@ static void load_rule(struct loader *ld, enum rule_id id, yaml_node_t *key,
 	case RULE_CAPABILITIES:
 		if (k.val[1] != NULL)
 			load_caps(ld, k.val[1]);
+		if (k.val[2] != NULL)
+			load_bool(ld, k.val[2], &ld->p->require_drop_all);
 		break;
 	case RULE_REGISTRIES:
 		if (k.val[1] != NULL)
@@ -1318,6 +1320,13 @@ static void load_rule(struct loader *ld, enum rule_id id, yaml_node_t *key,
 	case RULE_SECURITY_PROFILES:
 		if (k.val[1] != NULL)
 			load_sysctls(ld, k.val[1]);
+		break;
+	case RULE_EXEC:
+		if (k.val[1] != NULL) {
+			bool deny = true;
+			load_allow_deny(ld, k.val[1], &deny);
+			ld->p->exec_root_allow = !deny;
+		}
 		break;
 	case RULE_API:
 		if (k.val[1] != NULL)

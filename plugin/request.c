@@ -277,6 +277,27 @@ oom:
 	return BODY_INVALID;
 }
 
+/* Whether a CapDrop list (HostConfig.CapDrop, ContainerSpec.CapabilityDrop)
+ * holds "ALL" (any case, "CAP_" optional, as dockerd reads it). */
+static enum gojson_status get_drop_all(const json_t *obj, const char *name,
+                                       bool *all)
+{
+	char **v = NULL;
+	size_t n = 0;
+	enum gojson_status st = get_strslice(obj, name, &v, &n);
+	*all = false;
+	for (size_t i = 0; i < n; i++) {
+		const char *c = v[i];
+		if (strncasecmp(c, "CAP_", 4) == 0)
+			c += 4;
+		if (strcasecmp(c, "ALL") == 0)
+			*all = true;
+		free(v[i]);
+	}
+	free(v);
+	return st;
+}
+
 /* The HostConfig fields beyond the five rules' (privileges, namespaces,
  * mounts, devices, security options), from hc called hc_name. */
 static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
@@ -292,6 +313,8 @@ static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
 
 	if ((st = gojson_get_bool(hc, "Privileged", &spec->privileged)) > GOJSON_ABSENT)
 		return field_fail(st, hc_name, "Privileged", why);
+	if ((st = get_drop_all(hc, "CapDrop", &spec->cap_drop_all)) != GOJSON_OK)
+		return field_fail(st, hc_name, "CapDrop", why);
 	for (int i = 0; i < NS__COUNT; i++) {
 		s = NULL;
 		if ((st = gojson_get_string(hc, ns_fields[i], &s)) > GOJSON_ABSENT)
@@ -843,6 +866,11 @@ enum body_status request_decode_service(const unsigned char *body, size_t len,
 	if ((st = get_strslice(cs, "CapabilityAdd", &spec->cap_add,
 	                       &spec->n_cap_add)) != GOJSON_OK) {
 		ret = field_fail(st, "ContainerSpec", "CapabilityAdd", why);
+		goto out;
+	}
+	if ((st = get_drop_all(cs, "CapabilityDrop", &spec->cap_drop_all)) !=
+	    GOJSON_OK) {
+		ret = field_fail(st, "ContainerSpec", "CapabilityDrop", why);
 		goto out;
 	}
 	if ((st = gojson_get(cs, "Mounts", &v)) == GOJSON_OK) {
