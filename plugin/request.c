@@ -733,8 +733,8 @@ static enum body_status service_privileges(const json_t *cs,
 	enum gojson_status st;
 	bool b = false;
 	const char *m = NULL;
-	char **o = spec->security_opt;
-	size_t n = spec->n_security_opt;
+	char ***o = &spec->security_opt;
+	size_t *n = &spec->n_security_opt;
 	int rc = 0;
 
 	if ((st = gojson_get_object(cs, "Privileges", &pv)) > GOJSON_ABSENT)
@@ -747,12 +747,12 @@ static enum body_status service_privileges(const json_t *cs,
 		if ((st = gojson_get_bool(se, "Disable", &b)) > GOJSON_ABSENT)
 			return field_fail(st, "SELinuxContext", "Disable", why);
 		if (b)
-			rc |= push_str(&o, &n, "label=disable");
+			rc |= push_str(o, n, "label=disable");
 		if ((st = gojson_get_string(se, "Type", &m)) > GOJSON_ABSENT)
 			return field_fail(st, "SELinuxContext", "Type", why);
 		if (m != NULL && m[0] != '\0') {
 			char *t = xasprintf("label=type:%s", m);
-			rc |= t == NULL ? -1 : push_str(&o, &n, t);
+			rc |= t == NULL ? -1 : push_str(o, n, t);
 			free(t);
 		}
 	}
@@ -762,21 +762,19 @@ static enum body_status service_privileges(const json_t *cs,
 	if (sc != NULL && (st = gojson_get_string(sc, "Mode", &m)) > GOJSON_ABSENT)
 		return field_fail(st, "Seccomp", "Mode", why);
 	if (m != NULL && strcasecmp(m, "unconfined") == 0)
-		rc |= push_str(&o, &n, "seccomp=unconfined");
+		rc |= push_str(o, n, "seccomp=unconfined");
 	if ((st = gojson_get_object(pv, "AppArmor", &aa)) > GOJSON_ABSENT)
 		return field_fail(st, "Privileges", "AppArmor", why);
 	m = NULL;
 	if (aa != NULL && (st = gojson_get_string(aa, "Mode", &m)) > GOJSON_ABSENT)
 		return field_fail(st, "AppArmor", "Mode", why);
 	if (m != NULL && strcasecmp(m, "disabled") == 0)
-		rc |= push_str(&o, &n, "apparmor=unconfined");
+		rc |= push_str(o, n, "apparmor=unconfined");
 	b = false;
 	if ((st = gojson_get_bool(pv, "NoNewPrivileges", &b)) > GOJSON_ABSENT)
 		return field_fail(st, "Privileges", "NoNewPrivileges", why);
 	if (b)
-		rc |= push_str(&o, &n, "no-new-privileges");
-	spec->security_opt = o;
-	spec->n_security_opt = n;
+		rc |= push_str(o, n, "no-new-privileges");
 	if (rc != 0) {
 		*why = strdup("out of memory while decoding the request body");
 		return BODY_INVALID;
