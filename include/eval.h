@@ -40,6 +40,8 @@ enum reason {
 	                          * "DeviceRequests" */
 	REASON_NNP_MISSING,      /* arg: the option that turned it off, or NULL */
 	REASON_UNCONFINED,       /* arg: the SecurityOpt entry as given */
+	REASON_SECCOMP_LAX,      /* arg: the profile's defaultAction, "" when
+	                          * the profile cannot be read */
 	REASON_PATHS_UNMASKED,   /* arg: "MaskedPaths" or "ReadonlyPaths" */
 	REASON_SYSCTL,           /* arg: the sysctl, arg2: allowed list */
 	REASON_TAG_LATEST,       /* arg: the normalized reference, arg2: "given"

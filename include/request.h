@@ -47,6 +47,11 @@ struct container_spec {
 	size_t n_devices, n_device_cgroup_rules, n_device_requests;
 	char **security_opt; /* HostConfig.SecurityOpt, in order */
 	size_t n_security_opt;
+	/* A JSON seccomp profile in SecurityOpt ("seccomp=<json>", what the
+	 * CLI sends for --security-opt seccomp=FILE): */
+	char *seccomp_lax; /* its defaultAction when that allows every
+	                    * syscall (SCMP_ACT_ALLOW, SCMP_ACT_LOG), or ""
+	                    * when the profile cannot be read; else NULL */
 	bool masked_paths_empty;   /* MaskedPaths given as [] */
 	bool readonly_paths_empty; /* ReadonlyPaths given as [] */
 	char **sysctls;            /* HostConfig.Sysctls keys */

@@ -299,6 +299,16 @@ static void render(struct strbuf *sb, const struct violation *v)
 		                "--security-opt ");
 		strbuf_add_escaped(sb, a);
 		break;
+	case REASON_SECCOMP_LAX:
+		if (a[0] == '\0')
+			strbuf_adds(sb, "the seccomp profile given cannot be read (it "
+			                "must be a JSON object with a defaultAction)");
+		else
+			strbuf_addf(sb, "the seccomp profile's defaultAction %s allows "
+			                "every syscall, as unconfined does", a);
+		strbuf_adds(sb, "; use the default profile or one whose "
+		                "defaultAction refuses (SCMP_ACT_ERRNO)");
+		break;
 	case REASON_PATHS_UNMASKED:
 		strbuf_addf(sb, "an empty %s unmasks /proc and /sys paths; remove "
 		                "--security-opt systempaths=unconfined",

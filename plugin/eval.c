@@ -579,6 +579,8 @@ static void rule_security_profiles(struct ctx *c)
 		          strcasecmp(val, "type:unconfined_t") == 0))
 			fail(c, REASON_UNCONFINED, o, NULL);
 	}
+	if (s->seccomp_lax != NULL)
+		fail(c, REASON_SECCOMP_LAX, s->seccomp_lax, NULL);
 	if (s->masked_paths_empty)
 		fail(c, REASON_PATHS_UNMASKED, "MaskedPaths", NULL);
 	if (s->readonly_paths_empty)

@@ -298,6 +298,46 @@ static enum gojson_status get_drop_all(const json_t *obj, const char *name,
 	return st;
 }
 
+/* Reads the JSON seccomp profiles among spec's SecurityOpt entries (the
+ * last one wins, as in dockerd) into spec->seccomp_lax: a profile whose
+ * defaultAction allows every syscall is "unconfined" by another name, and
+ * one that cannot be read (not JSON, keys that differ only in case, no
+ * defaultAction) is refused rather than guessed. Returns 0 or -1. */
+static int seccomp_profiles(struct container_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_security_opt; i++) {
+		const char *o = spec->security_opt[i];
+		const char *sep = strchr(o, '=');
+		if (sep == NULL)
+			sep = strchr(o, ':');
+		if (sep == NULL || (size_t)(sep - o) != 7 ||
+		    strncasecmp(o, "seccomp", 7) != 0)
+			continue;
+		const char *v = sep + 1, *act = NULL, *dup;
+		free(spec->seccomp_lax);
+		spec->seccomp_lax = NULL;
+		if (strcasecmp(v, "unconfined") == 0 || strcmp(v, "builtin") == 0)
+			continue;
+		json_error_t err;
+		json_t *prof = json_loads(v, JSON_REJECT_DUPLICATES, &err);
+		if (prof != NULL && json_is_object(prof) &&
+		    gojson_unambiguous(prof, &dup))
+			gojson_get_string(prof, "defaultAction", &act);
+		const char *lax = NULL;
+		if (act == NULL || act[0] == '\0')
+			lax = "";
+		else if (strcmp(act, "SCMP_ACT_ALLOW") == 0 ||
+		         strcmp(act, "SCMP_ACT_LOG") == 0)
+			lax = act;
+		if (lax != NULL && (spec->seccomp_lax = strdup(lax)) == NULL) {
+			json_decref(prof);
+			return -1;
+		}
+		json_decref(prof);
+	}
+	return 0;
+}
+
 /* The HostConfig fields beyond the five rules' (privileges, namespaces,
  * mounts, devices, security options), from hc called hc_name. */
 static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
@@ -369,6 +409,8 @@ static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
 	                  &spec->n_security_opt);
 	if (st != GOJSON_OK)
 		return field_fail(st, hc_name, "SecurityOpt", why);
+	if (seccomp_profiles(spec) < 0)
+		goto oom;
 	if ((st = get_empty_list(hc, "MaskedPaths", &spec->masked_paths_empty)) !=
 	    GOJSON_OK)
 		return field_fail(st, hc_name, "MaskedPaths", why);
@@ -520,6 +562,7 @@ void container_spec_clear(struct container_spec *spec)
 	for (size_t i = 0; i < spec->n_security_opt; i++)
 		free(spec->security_opt[i]);
 	free(spec->security_opt);
+	free(spec->seccomp_lax);
 	for (size_t i = 0; i < spec->n_sysctls; i++)
 		free(spec->sysctls[i]);
 	free(spec->sysctls);
