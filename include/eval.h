@@ -74,6 +74,8 @@ struct violation {
 	bool enforced; /* false: action audit, or policy mode audit */
 	char *arg;     /* new strings or NULL */
 	char *arg2;
+	bool service; /* judged from a swarm service spec: the fix names
+	               * docker service flags */
 };
 
 struct decision {

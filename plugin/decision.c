@@ -46,13 +46,14 @@ static void add_limit(struct strbuf *sb, const char *what, long long v)
 		strbuf_addf(sb, "%lld", v);
 }
 
-static const char *limit_flag(const char *what)
+/* The flag that sets a limit: docker run's, or docker service's. */
+static const char *limit_flag(const char *what, bool service)
 {
 	if (strcmp(what, "memory") == 0)
-		return "--memory";
+		return service ? "--limit-memory" : "--memory";
 	if (strcmp(what, "cpus") == 0)
-		return "--cpus";
-	return "--pids-limit";
+		return service ? "--limit-cpu" : "--cpus";
+	return service ? "--limit-pids" : "--pids-limit";
 }
 
 static const char *limit_example(const char *what)
@@ -79,7 +80,7 @@ static const char *const limit_kinds[3] = {"memory", "cpus", "pids"};
  * 256 (at most 4g, 2 and 4096)": kinds is the comma list of missing
  * limits, maxima "MEM|NANOCPUS|PIDS" with 0 for no ceiling. */
 static void render_missing_limits(struct strbuf *sb, const char *kinds,
-                                  const char *maxima)
+                                  const char *maxima, bool service)
 {
 	const char *which[3];
 	long long max[3] = {0, 0, 0};
@@ -95,7 +96,8 @@ static void render_missing_limits(struct strbuf *sb, const char *kinds,
 		            limit_noun(which[i]));
 	strbuf_adds(sb, n == 1 ? " limit; add" : " limits; add");
 	for (size_t i = 0; i < n; i++)
-		strbuf_addf(sb, " %s %s", limit_flag(which[i]), limit_example(which[i]));
+		strbuf_addf(sb, " %s %s", limit_flag(which[i], service),
+		            limit_example(which[i]));
 	for (size_t i = 0; i < n; i++) {
 		int k = which[i] == limit_kinds[0] ? 0 : which[i] == limit_kinds[1] ? 1 : 2;
 		if (max[k] <= 0)
@@ -154,7 +156,7 @@ static void render(struct strbuf *sb, const struct violation *v)
 		                "--tmpfs /tmp if the program needs scratch space)");
 		break;
 	case REASON_LIMIT_MISSING:
-		render_missing_limits(sb, a, b);
+		render_missing_limits(sb, a, b, v->service);
 		break;
 	case REASON_LIMIT_OVER: {
 		const char *bar = strchr(b, '|');
@@ -164,7 +166,7 @@ static void render(struct strbuf *sb, const struct violation *v)
 		add_limit(sb, a, have);
 		strbuf_adds(sb, " is above the maximum ");
 		add_limit(sb, a, max);
-		strbuf_addf(sb, "; set %s ", limit_flag(a));
+		strbuf_addf(sb, "; set %s ", limit_flag(a, v->service));
 		add_limit(sb, a, max);
 		strbuf_adds(sb, " or lower");
 		break;
@@ -290,7 +292,10 @@ static void render(struct strbuf *sb, const struct violation *v)
 			strbuf_adds(sb, "no-new-privileges is not set, so setuid "
 			                "programs can gain privileges");
 		}
-		strbuf_adds(sb, "; add --security-opt no-new-privileges");
+		strbuf_adds(sb, v->service
+		                    ? "; set Privileges.NoNewPrivileges in the "
+		                      "service spec (Docker API 1.44 or later)"
+		                    : "; add --security-opt no-new-privileges");
 		break;
 	case REASON_UNCONFINED:
 		strbuf_adds(sb, "security option \"");
@@ -356,7 +361,7 @@ static void render(struct strbuf *sb, const struct violation *v)
 	case REASON_UPDATE_REMOVES:
 		strbuf_addf(sb, "update would remove the %s limit; give %s a "
 		                "positive value instead",
-		            limit_noun(a), limit_flag(a));
+		            limit_noun(a), limit_flag(a, false));
 		break;
 	case REASON_UPDATE_OVER: {
 		const char *bar = strchr(b, '|');
@@ -366,7 +371,7 @@ static void render(struct strbuf *sb, const struct violation *v)
 		add_limit(sb, a, have);
 		strbuf_adds(sb, ", above the maximum ");
 		add_limit(sb, a, max);
-		strbuf_addf(sb, "; set %s ", limit_flag(a));
+		strbuf_addf(sb, "; set %s ", limit_flag(a, false));
 		add_limit(sb, a, max);
 		strbuf_adds(sb, " or lower");
 		break;

@@ -27,6 +27,7 @@ int decision_add(struct decision *d, enum rule_id rule, enum reason reason,
 	v->rule = rule;
 	v->reason = reason;
 	v->enforced = enforced;
+	v->service = false;
 	v->arg = arg ? strdup(arg) : NULL;
 	v->arg2 = arg2 ? strdup(arg2) : NULL;
 	if ((arg && !v->arg) || (arg2 && !v->arg2)) {
@@ -69,6 +70,10 @@ static void fail(struct ctx *c, enum reason reason, const char *arg,
 {
 	if (decision_add(c->d, c->rule, reason, c->enforced, arg, arg2) < 0)
 		c->d->allow = false;
+	else
+		c->d->v[c->d->n - 1].service =
+		    c->rq->route.action == ACTION_SERVICE_CREATE ||
+		    c->rq->route.action == ACTION_SERVICE_UPDATE;
 }
 
 /* How runc reads one side of "user:group": a number (Go's strconv.Atoi:

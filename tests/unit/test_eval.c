@@ -161,9 +161,37 @@ START_TEST(test_render)
 {
 	struct violation v = {renders[_i].rule, renders[_i].reason, true,
 	                      (char *)(uintptr_t)renders[_i].arg,
-	                      (char *)(uintptr_t)renders[_i].arg2};
+	                      (char *)(uintptr_t)renders[_i].arg2, false};
 	char *got = decision_render_violation(&v);
 	ck_assert_str_eq(got, renders[_i].want);
+	free(got);
+}
+END_TEST
+
+/* A service's fix names docker service's flags. */
+START_TEST(test_render_service)
+{
+	struct violation v = {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, true,
+	                      (char *)"memory,cpus,pids", (char *)"0|0|0", true};
+	char *got = decision_render_violation(&v);
+	ck_assert_str_eq(got, "[resource-limits] no memory, CPU or PID limits; "
+	                      "add --limit-memory 512m --limit-cpu 1 "
+	                      "--limit-pids 256");
+	free(got);
+	v.reason = REASON_LIMIT_OVER;
+	v.arg = (char *)"memory";
+	v.arg2 = (char *)"8589934592|4294967296";
+	got = decision_render_violation(&v);
+	ck_assert_str_eq(got, "[resource-limits] memory limit 8g is above the "
+	                      "maximum 4g; set --limit-memory 4g or lower");
+	free(got);
+	struct violation n = {RULE_NO_NEW_PRIVILEGES, REASON_NNP_MISSING, true,
+	                      NULL, NULL, true};
+	got = decision_render_violation(&n);
+	ck_assert_str_eq(got, "[no-new-privileges] no-new-privileges is not set, "
+	                      "so setuid programs can gain privileges; set "
+	                      "Privileges.NoNewPrivileges in the service spec "
+	                      "(Docker API 1.44 or later)");
 	free(got);
 }
 END_TEST
@@ -261,6 +289,7 @@ Suite *eval_suite(void)
 {
 	Suite *s = suite_create("eval");
 	TCase *tc = tcase_create("render");
+	tcase_add_test(tc, test_render_service);
 	tcase_add_loop_test(tc, test_render, 0,
 	                    (int)(sizeof renders / sizeof renders[0]));
 	tcase_add_test(tc, test_message_layout);
