@@ -718,44 +718,39 @@ static void rule_api(struct ctx *c)
 
 typedef void (*rule_fn)(struct ctx *);
 
+/* The actions that create containers: docker run/create, and swarm
+ * services, whose specs request.c models as the same container. */
+#define CREATES ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE, ACTION_SERVICE_UPDATE
+
 /* Which rule judges which action. A row per rule; a rule that grows to
  * more actions adds them here. */
 static const struct {
 	rule_fn fn;
-	enum action actions[12]; /* ACTION_OTHER ends the list */
+	/* ACTION_OTHER ends the list; ACTION__COUNT first: every action */
+	enum action actions[12];
 } rule_table[RULE__COUNT] = {
-    [RULE_NO_ROOT] = {rule_no_root, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
-    [RULE_READ_ONLY_ROOTFS] = {rule_read_only_rootfs, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
-    [RULE_RESOURCE_LIMITS] = {rule_resource_limits, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
-    [RULE_CAPABILITIES] = {rule_capabilities, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
+    [RULE_NO_ROOT] = {rule_no_root, {CREATES}},
+    [RULE_READ_ONLY_ROOTFS] = {rule_read_only_rootfs, {CREATES}},
+    [RULE_RESOURCE_LIMITS] = {rule_resource_limits, {CREATES}},
+    [RULE_CAPABILITIES] = {rule_capabilities, {CREATES}},
     [RULE_REGISTRIES] = {rule_registries,
-                         {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE, ACTION_IMAGE_CREATE,
-                          ACTION_IMAGE_TAG, ACTION_IMAGE_PUSH, ACTION_COMMIT,
-                          ACTION_IMAGE_LOAD, ACTION_BUILD, ACTION_PLUGIN_PULL,
+                         {CREATES, ACTION_IMAGE_CREATE, ACTION_IMAGE_TAG,
+                          ACTION_IMAGE_PUSH, ACTION_COMMIT, ACTION_IMAGE_LOAD,
+                          ACTION_BUILD, ACTION_PLUGIN_PULL,
                           ACTION_PLUGIN_UPGRADE}},
-    [RULE_PRIVILEGED] = {rule_privileged, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
-    [RULE_HOST_NAMESPACES] = {rule_host_namespaces, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
-    [RULE_HOST_MOUNTS] = {rule_host_mounts,
-                          {ACTION_CONTAINER_CREATE, ACTION_VOLUME_CREATE,
-                           ACTION_SERVICE_CREATE, ACTION_SERVICE_UPDATE}},
+    [RULE_PRIVILEGED] = {rule_privileged, {CREATES}},
+    [RULE_HOST_NAMESPACES] = {rule_host_namespaces, {CREATES}},
+    [RULE_HOST_MOUNTS] = {rule_host_mounts, {CREATES, ACTION_VOLUME_CREATE}},
     [RULE_DEVICES] = {rule_devices, {ACTION_CONTAINER_CREATE}},
-    [RULE_NO_NEW_PRIVILEGES] = {rule_no_new_privileges, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
-    [RULE_SECURITY_PROFILES] = {rule_security_profiles, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
-    [RULE_IMAGE_TAGS] = {rule_image_tags, {ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE,
-                          ACTION_SERVICE_UPDATE}},
+    [RULE_NO_NEW_PRIVILEGES] = {rule_no_new_privileges, {CREATES}},
+    [RULE_SECURITY_PROFILES] = {rule_security_profiles, {CREATES}},
+    [RULE_IMAGE_TAGS] = {rule_image_tags, {CREATES}},
     [RULE_EXEC] = {rule_exec, {ACTION_EXEC_CREATE}},
     [RULE_UPDATE] = {rule_update, {ACTION_CONTAINER_UPDATE}},
     [RULE_API] = {rule_api, {ACTION__COUNT}}, /* every action */
 };
+
+#undef CREATES
 
 static bool rule_applies(int rule, enum action a)
 {
