@@ -16,6 +16,12 @@ struct authz_req {
 	unsigned char *body; /* decoded RequestBody, NUL-terminated; NULL if absent */
 	size_t body_len;
 	bool body_bad;      /* RequestBody present but not valid base64 */
+	/* From RequestHeaders (names compared without case): */
+	char *content_type;     /* Content-Type, or NULL when absent */
+	long long content_length; /* Content-Length, -1 when absent or not a
+	                           * number */
+	bool headers_ambiguous; /* a header given twice in different case, or
+	                         * RequestHeaders not an object of strings */
 };
 
 /* Decodes one AuthZReq. Keys match as Go's encoding/json would (any case of

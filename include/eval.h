@@ -26,12 +26,50 @@ enum reason {
 	REASON_BODY_MISSING,     /* arg2: the decoder's detail, if any */
 	REASON_BODY_INVALID,
 	REASON_BODY_AMBIGUOUS,
+	REASON_BODY_FORM,        /* arg2: why */
 	REASON_URI_INVALID,      /* arg2: why */
 	/* selfprotect.c; arg: the plugin as the request named it, arg2: the
 	 * `docker plugin` subcommand ("disable", "rm", "set", "upgrade"). */
 	REASON_SELF_PLUGIN,         /* one of dockgate's own names */
 	REASON_SELF_PLUGIN_ID,      /* an ID or what may be an ID prefix */
 	REASON_SELF_PLUGIN_INVALID, /* not a plugin reference at all */
+	REASON_PRIVILEGED,
+	REASON_HOST_NS,          /* arg: "network", ...; arg2: the mode */
+	REASON_CONTAINER_NS,     /* arg: "network", ...; arg2: the mode */
+	REASON_MOUNT_PROTECTED,  /* arg: host path (clean), arg2: the protected
+	                          * path it exposes */
+	REASON_MOUNT_NOT_ALLOWED, /* arg: host path (clean), arg2: allowed list */
+	REASON_MOUNT_RELATIVE,   /* arg: the source as given */
+	REASON_VOLUMES_FROM,     /* arg: the container named */
+	REASON_DEVICES,          /* arg: "Devices", "DeviceCgroupRules" or
+	                          * "DeviceRequests" */
+	REASON_NNP_MISSING,      /* arg: the option that turned it off, or NULL */
+	REASON_UNCONFINED,       /* arg: the SecurityOpt entry as given */
+	REASON_SECCOMP_LAX,      /* arg: the profile's defaultAction, "" when
+	                          * the profile cannot be read */
+	REASON_PATHS_UNMASKED,   /* arg: "MaskedPaths" or "ReadonlyPaths" */
+	REASON_SYSCTL,           /* arg: the sysctl, arg2: allowed list */
+	REASON_TAG_LATEST,       /* arg: the normalized reference, arg2: "given"
+	                          * when the tag was explicit */
+	REASON_DIGEST_REQUIRED,  /* arg: the normalized reference */
+	REASON_EXEC_ROOT,        /* arg: the User given */
+	REASON_EXEC_USER_INVALID, /* arg: the User given */
+	REASON_EXEC_PRIVILEGED,
+	REASON_UPDATE_REMOVES,   /* arg: "memory", "cpus" or "pids" */
+	REASON_UPDATE_OVER,      /* as REASON_LIMIT_OVER */
+	REASON_UPDATE_PERIOD,    /* a CPU period alone, with a cpus ceiling */
+	REASON_TARGET_DENIED,    /* arg: normalized name an image would get
+	                          * (tag, push, commit, import, build), arg2:
+	                          * approved list */
+	REASON_TARGET_MISSING,   /* arg: the parameter ("repo", "remote") */
+	REASON_TARGET_INVALID,   /* arg: the name, arg2: why */
+	REASON_LOAD_DENIED,
+	REASON_IMPORT_DENIED,
+	REASON_BUILD_DENIED,
+	REASON_BUILD_REMOTE,     /* arg: the remote context */
+	REASON_CAP_DROP_ALL,     /* CapDrop lacks ALL */
+	REASON_API_DENIED,       /* arg: "METHOD /path", arg2: the pattern */
+	REASON_API_DEFAULT,      /* arg: "METHOD /path" */
 	REASON__COUNT
 };
 
@@ -41,6 +79,8 @@ struct violation {
 	bool enforced; /* false: action audit, or policy mode audit */
 	char *arg;     /* new strings or NULL */
 	char *arg2;
+	bool service; /* judged from a swarm service spec: the fix names
+	               * docker service flags */
 };
 
 struct decision {

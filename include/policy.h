@@ -6,6 +6,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct policy_group {
+	char *name;
+	char **users; /* TLS client-certificate CNs */
+	size_t n_users;
+};
+
+/* Waives rules (bit 1 << rule_id) for requests whose TLS user is listed
+ * (or in a listed group) and/or whose image matches a pattern; every list
+ * given must match. */
+struct policy_exception {
+	char **users;
+	size_t n_users;
+	char **groups; /* names of p->groups */
+	size_t n_groups;
+	char **images; /* registry patterns, as registries.allow */
+	size_t n_images;
+	uint32_t rules;
+};
+
 /* Rules a policy can configure. Keep rule_names[] in policy.c in step. */
 enum rule_id {
 	RULE_NO_ROOT = 0,
@@ -13,6 +32,16 @@ enum rule_id {
 	RULE_RESOURCE_LIMITS,
 	RULE_CAPABILITIES,
 	RULE_REGISTRIES,
+	RULE_PRIVILEGED,
+	RULE_HOST_NAMESPACES,
+	RULE_HOST_MOUNTS,
+	RULE_DEVICES,
+	RULE_NO_NEW_PRIVILEGES,
+	RULE_SECURITY_PROFILES,
+	RULE_IMAGE_TAGS,
+	RULE_EXEC,
+	RULE_UPDATE,
+	RULE_API,
 	RULE__COUNT,
 	/* Checks that are not configurable and always deny. */
 	RULE_REQUEST_BODY = RULE__COUNT, /* "request-body" */
@@ -20,6 +49,9 @@ enum rule_id {
 	RULE_SELF_PROTECTION,            /* "self-protection": see selfprotect.h */
 	RULE__ALL
 };
+
+/* Exceptions keep the rules they waive as bits of a uint32_t. */
+_Static_assert(RULE__COUNT <= 32, "too many rules for an exception mask");
 
 /* "no-root", ...; static text. */
 const char *rule_name(enum rule_id id);
@@ -51,10 +83,50 @@ struct policy {
 	/* capabilities: upper case, without "CAP_"; "ALL" only when listed */
 	char **cap_allow;
 	size_t n_cap_allow;
+	bool require_drop_all; /* capabilities.require-drop-all: true */
 
 	/* registries: patterns valid for imageref_pattern_valid() */
 	char **registries;
 	size_t n_registries;
+	/* Image ingress that cannot be inspected: allowed at all? */
+	bool load_allow;   /* load: allow (default deny) */
+	bool import_allow; /* import: allow (default deny) */
+	bool build_deny;   /* build: deny (default allow, to approved names) */
+
+	/* host-namespaces: joining another container's namespace too */
+	bool ns_container_deny; /* container: deny */
+
+	/* host-mounts: clean absolute paths */
+	char **mounts_deny; /* the default list when the policy gives none */
+	size_t n_mounts_deny;
+	bool has_mounts_allow; /* allow given: sources must lie under it */
+	char **mounts_allow;
+	size_t n_mounts_allow;
+	bool volumes_from_allow; /* volumes-from: allow */
+
+	/* security-profiles: sysctl names ('.'-separated), "prefix.*" too */
+	bool has_sysctls;
+	char **sysctls;
+	size_t n_sysctls;
+
+	/* image-tags */
+	bool require_digest;
+
+	/* exec */
+	bool exec_root_allow; /* root: allow (only Privileged is judged) */
+
+	/* api: "METHOD /path" patterns (see policy_api_match) */
+	char **api_deny;
+	size_t n_api_deny;
+	char **api_allow;
+	size_t n_api_allow;
+	bool api_default_deny; /* default: deny, for routes nothing governs */
+
+	/* groups and exceptions (see below) */
+	struct policy_group *groups;
+	size_t n_groups;
+	struct policy_exception *exceptions;
+	size_t n_exceptions;
 
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
 };
@@ -77,6 +149,15 @@ struct policy *policy_load_buffer(const char *name, const char *data,
  * run on the old one. policy_unref(NULL) is a no-op. */
 struct policy *policy_ref(struct policy *p);
 void policy_unref(struct policy *p);
+
+/* True when "METHOD /path" pattern matches method and the cleaned,
+ * version-less path: METHOD is an HTTP method (any case) or "*"; in the
+ * path "*" matches within one segment and a "**" segment any number of
+ * segments, none included. */
+bool policy_api_match(const char *pattern, const char *method,
+                      const char *path);
+/* Whether s is a valid pattern; *why (static) says why not. */
+bool policy_api_valid(const char *s, const char **why);
 
 /* Docker's units, as the CLI reads them: "64m" (1024-based, as
  * go-units.RAMInBytes), cpus "0.5" (to nano CPUs). Return 0 or -1. */

@@ -1,7 +1,9 @@
 /* authz_proto: Docker's AuthZ plugin wire format (pkg/authorization). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -27,6 +29,51 @@ static int get_str(const json_t *obj, const char *name, char **out, char **why)
 	if (*out == NULL) {
 		*why = strdup("out of memory");
 		return -1;
+	}
+	return 0;
+}
+
+/* The two headers a decision reads. dockerd sends Go's canonical names,
+ * but a header map is judged without case: a second spelling of the same
+ * name makes it ambiguous. Returns 0 or -1 (out of memory). */
+static int get_headers(const json_t *root, struct authz_req *req)
+{
+	json_t *h, *val;
+	const char *key;
+	bool seen_ct = false, seen_cl = false;
+
+	req->content_length = -1;
+	if (gojson_get(root, "RequestHeaders", &h) != GOJSON_OK)
+		return 0;
+	if (!json_is_object(h)) {
+		req->headers_ambiguous = true;
+		return 0;
+	}
+	json_object_foreach(h, key, val)
+	{
+		bool ct = strcasecmp(key, "Content-Type") == 0;
+		bool cl = strcasecmp(key, "Content-Length") == 0;
+		if (!ct && !cl)
+			continue;
+		if (!json_is_string(val) || (ct && seen_ct) || (cl && seen_cl)) {
+			req->headers_ambiguous = true;
+			continue;
+		}
+		const char *v = json_string_value(val);
+		if (ct) {
+			seen_ct = true;
+			if ((req->content_type = strdup(v)) == NULL)
+				return -1;
+		} else {
+			char *end;
+			seen_cl = true;
+			errno = 0;
+			long long n = strtoll(v, &end, 10);
+			if (*v != '\0' && *end == '\0' && errno == 0 && n >= 0)
+				req->content_length = n;
+			else
+				req->headers_ambiguous = true;
+		}
 	}
 	return 0;
 }
@@ -70,6 +117,8 @@ int authz_req_decode(const char *data, size_t len, struct authz_req *req,
 		if (req->body == NULL)
 			req->body_bad = true;
 	}
+	if (get_headers(root, req) < 0)
+		goto fail;
 	json_decref(root);
 	return 0;
 fail:
@@ -89,6 +138,7 @@ void authz_req_clear(struct authz_req *req)
 	free(req->method);
 	free(req->uri);
 	free(req->body);
+	free(req->content_type);
 	memset(req, 0, sizeof *req);
 }
 

@@ -1,6 +1,7 @@
 /* decision: reason codes -> "[rule-id] what is wrong; how to fix it". The
  * wording lives here and only here, so every surface (docker CLI, eval,
  * logs) says the same thing. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +46,14 @@ static void add_limit(struct strbuf *sb, const char *what, long long v)
 		strbuf_addf(sb, "%lld", v);
 }
 
-static const char *limit_flag(const char *what)
+/* The flag that sets a limit: docker run's, or docker service's. */
+static const char *limit_flag(const char *what, bool service)
 {
 	if (strcmp(what, "memory") == 0)
-		return "--memory";
+		return service ? "--limit-memory" : "--memory";
 	if (strcmp(what, "cpus") == 0)
-		return "--cpus";
-	return "--pids-limit";
+		return service ? "--limit-cpu" : "--cpus";
+	return service ? "--limit-pids" : "--pids-limit";
 }
 
 static const char *limit_example(const char *what)
@@ -78,7 +80,7 @@ static const char *const limit_kinds[3] = {"memory", "cpus", "pids"};
  * 256 (at most 4g, 2 and 4096)": kinds is the comma list of missing
  * limits, maxima "MEM|NANOCPUS|PIDS" with 0 for no ceiling. */
 static void render_missing_limits(struct strbuf *sb, const char *kinds,
-                                  const char *maxima)
+                                  const char *maxima, bool service)
 {
 	const char *which[3];
 	long long max[3] = {0, 0, 0};
@@ -94,7 +96,8 @@ static void render_missing_limits(struct strbuf *sb, const char *kinds,
 		            limit_noun(which[i]));
 	strbuf_adds(sb, n == 1 ? " limit; add" : " limits; add");
 	for (size_t i = 0; i < n; i++)
-		strbuf_addf(sb, " %s %s", limit_flag(which[i]), limit_example(which[i]));
+		strbuf_addf(sb, " %s %s", limit_flag(which[i], service),
+		            limit_example(which[i]));
 	for (size_t i = 0; i < n; i++) {
 		int k = which[i] == limit_kinds[0] ? 0 : which[i] == limit_kinds[1] ? 1 : 2;
 		if (max[k] <= 0)
@@ -106,6 +109,19 @@ static void render_missing_limits(struct strbuf *sb, const char *kinds,
 	}
 	if (nmax > 0)
 		strbuf_addc(sb, ')');
+}
+
+/* "PID" for the kind "pid": the namespace's name in prose. */
+static const char *ns_noun(const char *kind)
+{
+	static const char *const map[][2] = {
+	    {"network", "network"}, {"pid", "PID"},   {"ipc", "IPC"},
+	    {"uts", "UTS"},         {"userns", "user"}, {"cgroupns", "cgroup"},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(kind, map[i][0]) == 0)
+			return map[i][1];
+	return kind;
 }
 
 static const char *or_empty(const char *s)
@@ -186,7 +202,7 @@ static void render(struct strbuf *sb, const struct violation *v)
 		                "--tmpfs /tmp if the program needs scratch space)");
 		break;
 	case REASON_LIMIT_MISSING:
-		render_missing_limits(sb, a, b);
+		render_missing_limits(sb, a, b, v->service);
 		break;
 	case REASON_LIMIT_OVER: {
 		const char *bar = strchr(b, '|');
@@ -196,7 +212,7 @@ static void render(struct strbuf *sb, const struct violation *v)
 		add_limit(sb, a, have);
 		strbuf_adds(sb, " is above the maximum ");
 		add_limit(sb, a, max);
-		strbuf_addf(sb, "; set %s ", limit_flag(a));
+		strbuf_addf(sb, "; set %s ", limit_flag(a, v->service));
 		add_limit(sb, a, max);
 		strbuf_adds(sb, " or lower");
 		break;
@@ -259,6 +275,221 @@ static void render(struct strbuf *sb, const struct violation *v)
 	case REASON_SELF_PLUGIN_ID:
 	case REASON_SELF_PLUGIN_INVALID:
 		render_self(sb, v->reason, a, b);
+		break;
+	case REASON_PRIVILEGED:
+		strbuf_adds(sb, "privileged containers have full access to the "
+		                "host; remove --privileged and add only the "
+		                "capabilities or devices the program needs");
+		break;
+	case REASON_HOST_NS:
+		strbuf_addf(sb, "container would share the host's %s namespace "
+		                "(%s mode \"", ns_noun(a), a);
+		strbuf_add_escaped(sb, b);
+		strbuf_addf(sb, "\"); remove --%s host", a);
+		break;
+	case REASON_CONTAINER_NS:
+		strbuf_addf(sb, "container would join another container's %s "
+		                "namespace (\"", ns_noun(a));
+		strbuf_add_escaped(sb, b);
+		strbuf_addf(sb, "\"), which the policy does not allow; remove "
+		                "--%s container:...", a);
+		break;
+	case REASON_MOUNT_PROTECTED:
+		strbuf_adds(sb, "host path ");
+		strbuf_add_escaped(sb, a);
+		if (strcmp(a, b) == 0) {
+			strbuf_adds(sb, " is protected");
+		} else {
+			size_t n = strlen(b);
+			bool under = strncmp(a, b, n) == 0 && a[n] == '/';
+			strbuf_adds(sb, under ? " lies under protected path "
+			                      : " contains protected path ");
+			strbuf_add_escaped(sb, b);
+		}
+		strbuf_adds(sb, "; mount a named volume (-v NAME:/path) or an "
+		                "unprotected host directory instead");
+		break;
+	case REASON_MOUNT_NOT_ALLOWED:
+		strbuf_adds(sb, "host path ");
+		strbuf_add_escaped(sb, a);
+		strbuf_addf(sb, " is not an allowed bind source; mount a named "
+		                "volume or a path under one of: %s", b);
+		break;
+	case REASON_MOUNT_RELATIVE:
+		strbuf_adds(sb, "bind source \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" is not an absolute path; give the host "
+		                "path from /");
+		break;
+	case REASON_VOLUMES_FROM:
+		strbuf_adds(sb, "--volumes-from ");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " would inherit mounts that cannot be checked; "
+		                "mount the volumes by name instead (-v NAME:/path)");
+		break;
+	case REASON_DEVICES:
+		strbuf_addf(sb, "host device access (%s) is not allowed; remove %s",
+		            a,
+		            strcmp(a, "Devices") == 0 ? "--device"
+		            : strcmp(a, "DeviceCgroupRules") == 0
+		                ? "--device-cgroup-rule"
+		                : "--gpus");
+		break;
+	case REASON_NNP_MISSING:
+		if (v->arg != NULL) {
+			strbuf_adds(sb, "no-new-privileges is turned off (\"");
+			strbuf_add_escaped(sb, a);
+			strbuf_adds(sb, "\")");
+		} else {
+			strbuf_adds(sb, "no-new-privileges is not set, so setuid "
+			                "programs can gain privileges");
+		}
+		strbuf_adds(sb, v->service
+		                    ? "; set Privileges.NoNewPrivileges in the "
+		                      "service spec (Docker API 1.44 or later)"
+		                    : "; add --security-opt no-new-privileges");
+		break;
+	case REASON_UNCONFINED:
+		strbuf_adds(sb, "security option \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" turns confinement off; remove "
+		                "--security-opt ");
+		strbuf_add_escaped(sb, a);
+		break;
+	case REASON_SECCOMP_LAX:
+		if (a[0] == '\0')
+			strbuf_adds(sb, "the seccomp profile given cannot be read (it "
+			                "must be a JSON object with a defaultAction)");
+		else
+			strbuf_addf(sb, "the seccomp profile's defaultAction %s allows "
+			                "every syscall, as unconfined does", a);
+		strbuf_adds(sb, "; use the default profile or one whose "
+		                "defaultAction refuses (SCMP_ACT_ERRNO)");
+		break;
+	case REASON_PATHS_UNMASKED:
+		strbuf_addf(sb, "an empty %s unmasks /proc and /sys paths; remove "
+		                "--security-opt systempaths=unconfined",
+		            a);
+		break;
+	case REASON_SYSCTL:
+		strbuf_adds(sb, "sysctl ");
+		strbuf_add_escaped(sb, a);
+		strbuf_addf(sb, " is not allowed; remove --sysctl ");
+		strbuf_add_escaped(sb, a);
+		strbuf_addf(sb, " (the policy allows: %s)", b);
+		break;
+	case REASON_TAG_LATEST:
+		strbuf_adds(sb, "image ");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, v->arg2 != NULL
+		                    ? " uses the moving tag latest"
+		                    : " has no tag, so it means latest");
+		strbuf_adds(sb, "; name a version tag or a digest, e.g. "
+		                "app:1.4.2 or app@sha256:...");
+		break;
+	case REASON_DIGEST_REQUIRED:
+		strbuf_adds(sb, "image ");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " is not pinned by digest; use NAME@sha256:... "
+		                "(docker images --digests shows it)");
+		break;
+	case REASON_EXEC_ROOT:
+		strbuf_adds(sb, "exec would run as root (User \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\"); remove -u/--user or exec as a non-root "
+		                "user, e.g. -u 1000:1000");
+		break;
+	case REASON_EXEC_USER_INVALID:
+		strbuf_adds(sb, "exec user \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" is not a valid uid:gid (ids are 0 to "
+		                "2147483647); exec as a non-root numeric user, "
+		                "e.g. -u 1000:1000");
+		break;
+	case REASON_EXEC_PRIVILEGED:
+		strbuf_adds(sb, "privileged exec has full access to the host; "
+		                "remove --privileged");
+		break;
+	case REASON_UPDATE_REMOVES:
+		strbuf_addf(sb, "update would remove the %s limit; give %s a "
+		                "positive value instead",
+		            limit_noun(a), limit_flag(a, false));
+		break;
+	case REASON_UPDATE_OVER: {
+		const char *bar = strchr(b, '|');
+		long long have = strtoll(b, NULL, 10);
+		long long max = bar ? strtoll(bar + 1, NULL, 10) : 0;
+		strbuf_addf(sb, "update would raise the %s limit to ", limit_noun(a));
+		add_limit(sb, a, have);
+		strbuf_adds(sb, ", above the maximum ");
+		add_limit(sb, a, max);
+		strbuf_addf(sb, "; set %s ", limit_flag(a, false));
+		add_limit(sb, a, max);
+		strbuf_adds(sb, " or lower");
+		break;
+	}
+	case REASON_UPDATE_PERIOD:
+		strbuf_adds(sb, "a CPU quota or period updated alone cannot be "
+		                "checked against the CPU maximum; use --cpus");
+		break;
+	case REASON_BODY_FORM:
+		strbuf_adds(sb, "the parameters this request is judged by may be "
+		                "replaced by its body (");
+		strbuf_add_escaped(sb, b);
+		strbuf_adds(sb, "); send them in the query string with no "
+		                "form-encoded body");
+		break;
+	case REASON_TARGET_DENIED:
+		strbuf_adds(sb, "image name ");
+		strbuf_add_escaped(sb, a);
+		strbuf_addf(sb, " is not under an approved registry; name, push "
+		                "and build images only under one of: %s", b);
+		break;
+	case REASON_TARGET_MISSING:
+		strbuf_addf(sb, "no image name given (parameter '%s'); name the "
+		                "image under an approved registry", a);
+		break;
+	case REASON_TARGET_INVALID:
+		strbuf_adds(sb, "image name \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" cannot be checked (");
+		strbuf_add_escaped(sb, b);
+		strbuf_adds(sb, "); use a name like registry.example.com/team/app:1.0");
+		break;
+	case REASON_LOAD_DENIED:
+		strbuf_adds(sb, "docker load brings in images whose origin cannot "
+		                "be checked; push the image to an approved registry "
+		                "and pull it from there");
+		break;
+	case REASON_IMPORT_DENIED:
+		strbuf_adds(sb, "docker import creates images whose content cannot "
+		                "be checked; build or pull the image from an "
+		                "approved registry instead");
+		break;
+	case REASON_BUILD_DENIED:
+		strbuf_adds(sb, "image builds are not allowed on this host; build "
+		                "in CI and pull the result from an approved registry");
+		break;
+	case REASON_BUILD_REMOTE:
+		strbuf_adds(sb, "remote build context \"");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, "\" cannot be inspected; build from a local "
+		                "directory instead");
+		break;
+	case REASON_CAP_DROP_ALL:
+		strbuf_adds(sb, "the default capabilities are kept; add --cap-drop "
+		                "ALL and --cap-add only what the program needs");
+		break;
+	case REASON_API_DENIED:
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " is not allowed on this host (api rule '");
+		strbuf_add_escaped(sb, b);
+		strbuf_adds(sb, "'); ask the platform team if you need it");
+		break;
+	case REASON_API_DEFAULT:
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " is not in the policy's api allow list and the "
+		                "default is deny; ask the platform team to allow it");
 		break;
 	case REASON__COUNT:
 		strbuf_adds(sb, "denied");

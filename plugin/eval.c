@@ -2,12 +2,14 @@
  * policy and adding violations with a reason code. Pure: no I/O, no
  * globals, nothing but the decision is written. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "eval.h"
+#include "hostpath.h"
 #include "imageref.h"
 #include "strbuf.h"
 
@@ -25,6 +27,7 @@ int decision_add(struct decision *d, enum rule_id rule, enum reason reason,
 	v->rule = rule;
 	v->reason = reason;
 	v->enforced = enforced;
+	v->service = false;
 	v->arg = arg ? strdup(arg) : NULL;
 	v->arg2 = arg2 ? strdup(arg2) : NULL;
 	if ((arg && !v->arg) || (arg2 && !v->arg2)) {
@@ -67,6 +70,10 @@ static void fail(struct ctx *c, enum reason reason, const char *arg,
 {
 	if (decision_add(c->d, c->rule, reason, c->enforced, arg, arg2) < 0)
 		c->d->allow = false;
+	else
+		c->d->v[c->d->n - 1].service =
+		    c->rq->route.action == ACTION_SERVICE_CREATE ||
+		    c->rq->route.action == ACTION_SERVICE_UPDATE;
 }
 
 /* How runc reads one side of "user:group": a number (Go's strconv.Atoi:
@@ -96,6 +103,22 @@ static enum id_kind classify_id(const char *s, size_t len)
 	return v == 0 ? ID_ROOT : ID_OK;
 }
 
+/* How a non-empty "user[:group]" runs: ID_ROOT when either side is root
+ * (or the user part is empty), ID_INVALID when an id is out of range,
+ * ID_OK otherwise. */
+static enum id_kind classify_user(const char *user)
+{
+	const char *colon = strchr(user, ':');
+	size_t ulen = colon ? (size_t)(colon - user) : strlen(user);
+	enum id_kind u = classify_id(user, ulen);
+	enum id_kind g = colon ? classify_id(colon + 1, strlen(colon + 1)) : ID_NAME;
+	if (u == ID_INVALID || g == ID_INVALID)
+		return ID_INVALID;
+	if (u == ID_ROOT || g == ID_ROOT || ulen == 0)
+		return ID_ROOT;
+	return ID_OK;
+}
+
 static void rule_no_root(struct ctx *c)
 {
 	const char *user = c->rq->create.user;
@@ -104,13 +127,10 @@ static void rule_no_root(struct ctx *c)
 			fail(c, REASON_USER_UNSET, NULL, NULL);
 		return;
 	}
-	const char *colon = strchr(user, ':');
-	size_t ulen = colon ? (size_t)(colon - user) : strlen(user);
-	enum id_kind u = classify_id(user, ulen);
-	enum id_kind g = colon ? classify_id(colon + 1, strlen(colon + 1)) : ID_NAME;
-	if (u == ID_INVALID || g == ID_INVALID)
+	enum id_kind k = classify_user(user);
+	if (k == ID_INVALID)
 		fail(c, REASON_USER_INVALID, user, NULL);
-	else if (u == ID_ROOT || g == ID_ROOT || ulen == 0)
+	else if (k == ID_ROOT)
 		fail(c, REASON_USER_ROOT, user, NULL);
 }
 
@@ -219,6 +239,8 @@ static void rule_capabilities(struct ctx *c)
 		fail(c, REASON_CAP_NOT_ALLOWED, s->cap_add[i], allowed);
 	}
 	free(allowed);
+	if (c->p->require_drop_all && !s->cap_drop_all)
+		fail(c, REASON_CAP_DROP_ALL, NULL, NULL);
 }
 
 /* True when s could be a short image ID: hex only, optionally after
@@ -237,9 +259,20 @@ static bool maybe_short_id(const char *s)
 	return true;
 }
 
-static void rule_registries(struct ctx *c)
+/* True when ref lies under one of the policy's registries. */
+static bool registry_ok(const struct policy *p, const struct imageref *ref)
 {
-	const char *image = c->rq->create.image;
+	for (size_t i = 0; i < p->n_registries; i++)
+		if (imageref_match(ref, p->registries[i]))
+			return true;
+	return false;
+}
+
+/* An image that would run or be fetched (create, pull, the source of a
+ * tag, a plugin): it must be a name under an approved registry; an image
+ * ID (short ones too) cannot show where it came from. */
+static void judge_source(struct ctx *c, const char *image)
+{
 	struct imageref ref;
 	const char *why;
 
@@ -254,10 +287,7 @@ static void rule_registries(struct ctx *c)
 		fail(c, REASON_IMAGE_INVALID, image, why);
 		return;
 	}
-	bool ok = false;
-	for (size_t i = 0; st == IMAGEREF_OK && i < c->p->n_registries && !ok; i++)
-		ok = imageref_match(&ref, c->p->registries[i]);
-	if (!ok) {
+	if (st != IMAGEREF_OK || !registry_ok(c->p, &ref)) {
 		char *approved = join_list(c->p->registries, c->p->n_registries);
 		if (st == IMAGEREF_OK)
 			fail(c, REASON_REGISTRY_DENIED, ref.name, approved);
@@ -270,24 +300,463 @@ static void rule_registries(struct ctx *c)
 		imageref_clear(&ref);
 }
 
+/* A name an image would get on this host or in a registry (tag, push,
+ * commit, import, build): it must lie under an approved registry, or an
+ * unapproved image could be renamed into an approved-looking one. param
+ * names the query parameter for the message when name is missing. */
+static void judge_target(struct ctx *c, const char *name, const char *param)
+{
+	struct imageref ref;
+	const char *why;
+
+	if (name == NULL || name[0] == '\0') {
+		fail(c, REASON_TARGET_MISSING, param, NULL);
+		return;
+	}
+	enum imageref_status st = imageref_parse(name, &ref, &why);
+	if (st != IMAGEREF_OK) {
+		fail(c, REASON_TARGET_INVALID, name,
+		     st == IMAGEREF_ID ? "an image ID is not a name" : why);
+		return;
+	}
+	if (!registry_ok(c->p, &ref)) {
+		char *approved = join_list(c->p->registries, c->p->n_registries);
+		fail(c, REASON_TARGET_DENIED, ref.name, approved);
+		free(approved);
+	}
+	imageref_clear(&ref);
+}
+
+/* registries on every route that brings an image onto the host or sends
+ * one away. Loads and imports are tar streams dockerd never forwards, and
+ * a build's base images are fetched by the builder: the policy says
+ * whether each is allowed at all. */
+static void rule_registries(struct ctx *c)
+{
+	const struct route *r = &c->rq->route;
+	switch (r->action) {
+	case ACTION_CONTAINER_CREATE:
+	case ACTION_SERVICE_CREATE:
+	case ACTION_SERVICE_UPDATE:
+		judge_source(c, c->rq->create.image);
+		break;
+	case ACTION_IMAGE_CREATE:
+		if (route_query(r, "fromSrc") != NULL) {
+			if (!c->p->import_allow)
+				fail(c, REASON_IMPORT_DENIED, NULL, NULL);
+			else if (route_query(r, "repo") != NULL)
+				judge_target(c, route_query(r, "repo"), "repo");
+		} else {
+			judge_source(c, route_query(r, "fromImage"));
+		}
+		break;
+	case ACTION_IMAGE_TAG:
+		judge_source(c, r->param);
+		judge_target(c, route_query(r, "repo"), "repo");
+		break;
+	case ACTION_IMAGE_PUSH:
+		judge_target(c, r->param, "name");
+		break;
+	case ACTION_COMMIT:
+		if (route_query(r, "repo") != NULL)
+			judge_target(c, route_query(r, "repo"), "repo");
+		break;
+	case ACTION_IMAGE_LOAD:
+		if (!c->p->load_allow)
+			fail(c, REASON_LOAD_DENIED, NULL, NULL);
+		break;
+	case ACTION_BUILD:
+		if (c->p->build_deny) {
+			fail(c, REASON_BUILD_DENIED, NULL, NULL);
+			break;
+		}
+		/* Every "t" names the result, as dockerd reads r.Form["t"]. */
+		for (size_t i = 0; i < r->nquery; i++)
+			if (strcmp(r->query[i].key, "t") == 0)
+				judge_target(c, r->query[i].value, "t");
+		if (route_query(r, "remote") != NULL)
+			fail(c, REASON_BUILD_REMOTE, route_query(r, "remote"), NULL);
+		break;
+	case ACTION_PLUGIN_PULL:
+	case ACTION_PLUGIN_UPGRADE:
+		judge_source(c, route_query(r, "remote"));
+		break;
+	default:
+		break;
+	}
+}
+
+static void rule_privileged(struct ctx *c)
+{
+	if (c->rq->create.privileged)
+		fail(c, REASON_PRIVILEGED, NULL, NULL);
+}
+
+static const char *const ns_names[NS__COUNT] = {
+    "network", "pid", "ipc", "uts", "userns", "cgroupns"};
+
+/* dockerd reads "host" (PidMode and UsernsMode also "host:...") as the
+ * host's namespace and "container:ID" as another container's; the part
+ * before ':' is compared without case, which can only be stricter. */
+static void rule_host_namespaces(struct ctx *c)
+{
+	for (int i = 0; i < NS__COUNT; i++) {
+		const char *m = c->rq->create.ns_mode[i];
+		if (m == NULL)
+			continue;
+		size_t n = strcspn(m, ":");
+		if (n == 4 && strncasecmp(m, "host", 4) == 0)
+			fail(c, REASON_HOST_NS, ns_names[i], m);
+		else if (c->p->ns_container_deny && n == 9 &&
+		         strncasecmp(m, "container", 9) == 0 && m[n] == ':')
+			fail(c, REASON_CONTAINER_NS, ns_names[i], m);
+	}
+}
+
+/* Each host path against the protected list, then the allowed one. */
+static void judge_host_paths(struct ctx *c, const struct host_path *v,
+                             size_t n)
+{
+	const struct policy *p = c->p;
+	char *allowed = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *src = v[i].path;
+		if (src[0] != '/') {
+			fail(c, REASON_MOUNT_RELATIVE, src, NULL);
+			continue;
+		}
+		char *clean = hostpath_clean(src);
+		if (clean == NULL) {
+			c->d->allow = false;
+			continue;
+		}
+		bool bad = false;
+		for (size_t j = 0; j < p->n_mounts_deny && !bad; j++) {
+			if (hostpath_exposes(clean, p->mounts_deny[j])) {
+				fail(c, REASON_MOUNT_PROTECTED, clean, p->mounts_deny[j]);
+				bad = true;
+			}
+		}
+		if (!bad && p->has_mounts_allow) {
+			bool ok = false;
+			for (size_t j = 0; j < p->n_mounts_allow && !ok; j++)
+				ok = hostpath_under(clean, p->mounts_allow[j]);
+			if (!ok) {
+				if (allowed == NULL)
+					allowed = join_list(p->mounts_allow, p->n_mounts_allow);
+				fail(c, REASON_MOUNT_NOT_ALLOWED, clean, allowed);
+			}
+		}
+		free(clean);
+	}
+	free(allowed);
+}
+
+static void rule_host_mounts(struct ctx *c)
+{
+	if (c->rq->route.action == ACTION_VOLUME_CREATE) {
+		judge_host_paths(c, c->rq->volume.host_paths,
+		                 c->rq->volume.n_host_paths);
+		return;
+	}
+	const struct container_spec *s = &c->rq->create;
+	judge_host_paths(c, s->host_paths, s->n_host_paths);
+	if (!c->p->volumes_from_allow)
+		for (size_t i = 0; i < s->n_volumes_from; i++)
+			fail(c, REASON_VOLUMES_FROM, s->volumes_from[i], NULL);
+}
+
+static void rule_devices(struct ctx *c)
+{
+	const struct container_spec *s = &c->rq->create;
+	if (s->n_devices > 0)
+		fail(c, REASON_DEVICES, "Devices", NULL);
+	if (s->n_device_cgroup_rules > 0)
+		fail(c, REASON_DEVICES, "DeviceCgroupRules", NULL);
+	if (s->n_device_requests > 0)
+		fail(c, REASON_DEVICES, "DeviceRequests", NULL);
+}
+
+/* Splits a SecurityOpt entry as dockerd's parseSecurityOpt does: at the
+ * first '=' when there is one, else at the first ':'. Returns false when
+ * there is neither. */
+static bool split_opt(const char *opt, size_t *klen, const char **val)
+{
+	const char *sep = strchr(opt, '=');
+	if (sep == NULL)
+		sep = strchr(opt, ':');
+	if (sep == NULL)
+		return false;
+	*klen = (size_t)(sep - opt);
+	*val = sep + 1;
+	return true;
+}
+
+static bool key_is(const char *opt, size_t klen, const char *key)
+{
+	return strlen(key) == klen && strncasecmp(opt, key, klen) == 0;
+}
+
+/* Go's strconv.ParseBool: 1 true, 0 false, -1 neither. */
+static int parse_go_bool(const char *s)
+{
+	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
+	for (size_t i = 0; i < 6; i++) {
+		if (strcmp(s, t[i]) == 0)
+			return 1;
+		if (strcmp(s, f[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* The last no-new-privileges entry wins in dockerd, so the entries are
+ * read in order: "no-new-privileges" then "no-new-privileges=false" is
+ * off. A value ParseBool refuses is off too. */
+static void rule_no_new_privileges(struct ctx *c)
+{
+	const struct container_spec *s = &c->rq->create;
+	bool on = false;
+	const char *off_by = NULL;
+	for (size_t i = 0; i < s->n_security_opt; i++) {
+		const char *o = s->security_opt[i], *val;
+		size_t klen;
+		if (strcmp(o, "no-new-privileges") == 0) {
+			on = true;
+			continue;
+		}
+		if (!split_opt(o, &klen, &val) ||
+		    !key_is(o, klen, "no-new-privileges"))
+			continue;
+		on = parse_go_bool(val) == 1;
+		off_by = on ? NULL : o;
+	}
+	if (!on)
+		fail(c, REASON_NNP_MISSING, off_by, NULL);
+}
+
+/* True when name (with '/' read as '.') is in the policy's sysctl list,
+ * exactly or under a "prefix.*" entry. */
+static bool sysctl_allowed(const struct policy *p, const char *name)
+{
+	char *n = strdup(name);
+	bool ok = false;
+	if (n == NULL)
+		return false;
+	for (char *x = n; *x; x++)
+		if (*x == '/')
+			*x = '.';
+	for (size_t i = 0; i < p->n_sysctls && !ok; i++) {
+		const char *a = p->sysctls[i];
+		size_t len = strlen(a);
+		if (len >= 2 && a[len - 1] == '*')
+			ok = strncmp(n, a, len - 1) == 0 && n[len - 1] != '\0';
+		else
+			ok = strcmp(n, a) == 0;
+	}
+	free(n);
+	return ok;
+}
+
+/* Confinement switched off: seccomp or AppArmor "unconfined", SELinux
+ * labels disabled ("label=disable", "label:disable", bare "disable") or
+ * an unconfined SELinux type, and /proc unmasked by empty path lists. */
+static void rule_security_profiles(struct ctx *c)
+{
+	const struct container_spec *s = &c->rq->create;
+	for (size_t i = 0; i < s->n_security_opt; i++) {
+		const char *o = s->security_opt[i], *val;
+		size_t klen;
+		if (strcasecmp(o, "disable") == 0) {
+			fail(c, REASON_UNCONFINED, o, NULL);
+			continue;
+		}
+		if (!split_opt(o, &klen, &val))
+			continue;
+		if ((key_is(o, klen, "seccomp") || key_is(o, klen, "apparmor")) &&
+		    strcasecmp(val, "unconfined") == 0)
+			fail(c, REASON_UNCONFINED, o, NULL);
+		else if (key_is(o, klen, "label") &&
+		         (strcasecmp(val, "disable") == 0 ||
+		          strcasecmp(val, "type:spc_t") == 0 ||
+		          strcasecmp(val, "type:unconfined_t") == 0))
+			fail(c, REASON_UNCONFINED, o, NULL);
+	}
+	if (s->seccomp_lax != NULL)
+		fail(c, REASON_SECCOMP_LAX, s->seccomp_lax, NULL);
+	if (s->masked_paths_empty)
+		fail(c, REASON_PATHS_UNMASKED, "MaskedPaths", NULL);
+	if (s->readonly_paths_empty)
+		fail(c, REASON_PATHS_UNMASKED, "ReadonlyPaths", NULL);
+	if (c->p->has_sysctls) {
+		char *allowed = NULL;
+		for (size_t i = 0; i < s->n_sysctls; i++) {
+			if (sysctl_allowed(c->p, s->sysctls[i]))
+				continue;
+			if (allowed == NULL)
+				allowed = join_list(c->p->sysctls, c->p->n_sysctls);
+			fail(c, REASON_SYSCTL, s->sysctls[i], allowed);
+		}
+		free(allowed);
+	}
+}
+
+/* Pinned images only: no "latest" (given or implied), and a digest when
+ * the policy requires one. An image ID is content-addressed, so it passes
+ * here (registries judges it); a reference that does not parse is left to
+ * registries and to dockerd, which refuses it. */
+static void rule_image_tags(struct ctx *c)
+{
+	const char *image = c->rq->create.image, *why;
+	struct imageref ref;
+	if (image == NULL || image[0] == '\0' ||
+	    imageref_parse(image, &ref, &why) != IMAGEREF_OK)
+		return;
+	if (ref.digest == NULL) {
+		if (c->p->require_digest)
+			fail(c, REASON_DIGEST_REQUIRED, ref.full, NULL);
+		else if (ref.tag != NULL && strcmp(ref.tag, "latest") == 0)
+			fail(c, REASON_TAG_LATEST, ref.full,
+			     ref.tag_given ? "given" : NULL);
+	}
+	imageref_clear(&ref);
+}
+
+/* An exec runs as the container's user unless it names one, and that
+ * user was judged when the container was created. */
+static void rule_exec(struct ctx *c)
+{
+	const struct exec_spec *e = &c->rq->exec;
+	if (!c->p->exec_root_allow && e->user != NULL && e->user[0] != '\0') {
+		enum id_kind k = classify_user(e->user);
+		if (k == ID_INVALID)
+			fail(c, REASON_EXEC_USER_INVALID, e->user, NULL);
+		else if (k == ID_ROOT)
+			fail(c, REASON_EXEC_ROOT, e->user, NULL);
+	}
+	if (e->privileged)
+		fail(c, REASON_EXEC_PRIVILEGED, NULL, NULL);
+}
+
+static void update_over(struct ctx *c, const char *what, int64_t have,
+                        int64_t max)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%lld|%lld", (long long)have, (long long)max);
+	fail(c, REASON_UPDATE_OVER, what, buf);
+}
+
+/* An update changes only the limits it names (0 keeps a value); a
+ * negative one, or a PidsLimit of 0 or less, removes the limit. Limits
+ * that resource-limits requires may not be removed, and none may be raised
+ * above its ceiling. A CPU quota or period given without the other would
+ * be combined with the container's current value, which the request does
+ * not show, so with a CPU ceiling it is refused. */
+static void rule_update(struct ctx *c)
+{
+	const struct update_spec *u = &c->rq->update;
+	const struct policy *p = c->p;
+	bool mem_kept = (p->limits_require & LIMIT_MEMORY) || p->max_memory > 0;
+	bool cpu_kept = (p->limits_require & LIMIT_CPUS) || p->max_nano_cpus > 0;
+	bool pid_kept = (p->limits_require & LIMIT_PIDS) || p->max_pids > 0;
+
+	if (u->memory < 0 && mem_kept)
+		fail(c, REASON_UPDATE_REMOVES, "memory", NULL);
+	else if (p->max_memory > 0 && u->memory > p->max_memory)
+		update_over(c, "memory", u->memory, p->max_memory);
+
+	if ((u->nano_cpus < 0 || u->cpu_quota < 0) && cpu_kept) {
+		fail(c, REASON_UPDATE_REMOVES, "cpus", NULL);
+	} else if (p->max_nano_cpus > 0) {
+		if (u->nano_cpus > p->max_nano_cpus)
+			update_over(c, "cpus", u->nano_cpus, p->max_nano_cpus);
+		if ((u->cpu_quota > 0) != (u->cpu_period > 0)) {
+			fail(c, REASON_UPDATE_PERIOD, NULL, NULL);
+		} else if (u->cpu_quota > 0) {
+			int64_t n = (int64_t)((double)u->cpu_quota /
+			                      (double)u->cpu_period * 1e9);
+			if (n > p->max_nano_cpus)
+				update_over(c, "cpus", n, p->max_nano_cpus);
+		}
+	}
+
+	if (u->has_pids_limit && u->pids_limit <= 0 && pid_kept)
+		fail(c, REASON_UPDATE_REMOVES, "pids", NULL);
+	else if (u->has_pids_limit && p->max_pids > 0 && u->pids_limit > p->max_pids)
+		update_over(c, "pids", u->pids_limit, p->max_pids);
+}
+
+/* Whole endpoints: a deny pattern wins, then an allow pattern; a route
+ * no pattern names is judged by the default only when no other rule
+ * governs it (action "other"), so "default: deny" makes the policy an
+ * allow list of endpoints without touching the routes rules inspect. */
+static void rule_api(struct ctx *c)
+{
+	const struct policy *p = c->p;
+	const char *method = c->rq->method, *path = c->rq->route.path;
+	char *what = NULL;
+
+	for (size_t i = 0; i < p->n_api_deny; i++) {
+		if (policy_api_match(p->api_deny[i], method, path)) {
+			what = xasprintf("%s %s", method, path);
+			fail(c, REASON_API_DENIED, what, p->api_deny[i]);
+			free(what);
+			return;
+		}
+	}
+	for (size_t i = 0; i < p->n_api_allow; i++)
+		if (policy_api_match(p->api_allow[i], method, path))
+			return;
+	if (p->api_default_deny && c->rq->route.action == ACTION_OTHER) {
+		what = xasprintf("%s %s", method, path);
+		fail(c, REASON_API_DEFAULT, what, NULL);
+		free(what);
+	}
+}
+
 typedef void (*rule_fn)(struct ctx *);
+
+/* The actions that create containers: docker run/create, and swarm
+ * services, whose specs request.c models as the same container. */
+#define CREATES ACTION_CONTAINER_CREATE, ACTION_SERVICE_CREATE, ACTION_SERVICE_UPDATE
 
 /* Which rule judges which action. A row per rule; a rule that grows to
  * more actions adds them here. */
 static const struct {
 	rule_fn fn;
-	enum action actions[4]; /* ACTION_OTHER ends the list */
+	/* ACTION_OTHER ends the list; ACTION__COUNT first: every action */
+	enum action actions[12];
 } rule_table[RULE__COUNT] = {
-    [RULE_NO_ROOT] = {rule_no_root, {ACTION_CONTAINER_CREATE}},
-    [RULE_READ_ONLY_ROOTFS] = {rule_read_only_rootfs, {ACTION_CONTAINER_CREATE}},
-    [RULE_RESOURCE_LIMITS] = {rule_resource_limits, {ACTION_CONTAINER_CREATE}},
-    [RULE_CAPABILITIES] = {rule_capabilities, {ACTION_CONTAINER_CREATE}},
-    [RULE_REGISTRIES] = {rule_registries, {ACTION_CONTAINER_CREATE}},
+    [RULE_NO_ROOT] = {rule_no_root, {CREATES}},
+    [RULE_READ_ONLY_ROOTFS] = {rule_read_only_rootfs, {CREATES}},
+    [RULE_RESOURCE_LIMITS] = {rule_resource_limits, {CREATES}},
+    [RULE_CAPABILITIES] = {rule_capabilities, {CREATES}},
+    [RULE_REGISTRIES] = {rule_registries,
+                         {CREATES, ACTION_IMAGE_CREATE, ACTION_IMAGE_TAG,
+                          ACTION_IMAGE_PUSH, ACTION_COMMIT, ACTION_IMAGE_LOAD,
+                          ACTION_BUILD, ACTION_PLUGIN_PULL,
+                          ACTION_PLUGIN_UPGRADE}},
+    [RULE_PRIVILEGED] = {rule_privileged, {CREATES}},
+    [RULE_HOST_NAMESPACES] = {rule_host_namespaces, {CREATES}},
+    [RULE_HOST_MOUNTS] = {rule_host_mounts, {CREATES, ACTION_VOLUME_CREATE}},
+    [RULE_DEVICES] = {rule_devices, {ACTION_CONTAINER_CREATE}},
+    [RULE_NO_NEW_PRIVILEGES] = {rule_no_new_privileges, {CREATES}},
+    [RULE_SECURITY_PROFILES] = {rule_security_profiles, {CREATES}},
+    [RULE_IMAGE_TAGS] = {rule_image_tags, {CREATES}},
+    [RULE_EXEC] = {rule_exec, {ACTION_EXEC_CREATE}},
+    [RULE_UPDATE] = {rule_update, {ACTION_CONTAINER_UPDATE}},
+    [RULE_API] = {rule_api, {ACTION__COUNT}}, /* every action */
 };
+
+#undef CREATES
 
 static bool rule_applies(int rule, enum action a)
 {
-	for (size_t i = 0; i < 4 && rule_table[rule].actions[i] != ACTION_OTHER; i++)
+	if (rule_table[rule].actions[0] == ACTION__COUNT)
+		return true;
+	for (size_t i = 0; i < 12 && rule_table[rule].actions[i] != ACTION_OTHER; i++)
 		if (rule_table[rule].actions[i] == a)
 			return true;
 	return false;
@@ -308,6 +777,69 @@ static void set_image(const struct request *rq, struct decision *d)
 	}
 }
 
+/* True when the request's TLS user is one of e's users or in one of its
+ * groups. Only User is read: dockerd sets it from the verified client
+ * certificate, while labels, names, env and headers are the requester's
+ * to choose and never identify anyone. */
+static bool exception_user(const struct policy *p,
+                           const struct policy_exception *e, const char *user)
+{
+	if (user == NULL || user[0] == '\0')
+		return false;
+	for (size_t i = 0; i < e->n_users; i++)
+		if (strcmp(e->users[i], user) == 0)
+			return true;
+	for (size_t i = 0; i < e->n_groups; i++)
+		for (size_t g = 0; g < p->n_groups; g++) {
+			if (strcmp(p->groups[g].name, e->groups[i]) != 0)
+				continue;
+			for (size_t u = 0; u < p->groups[g].n_users; u++)
+				if (strcmp(p->groups[g].users[u], user) == 0)
+					return true;
+		}
+	return false;
+}
+
+/* The rules (bit 1 << id) the policy's exceptions waive for rq: those of
+ * every exception whose lists all match. An image list matches only a
+ * request that runs a named image (container or service create); an image
+ * ID or unparsable reference matches nothing. */
+static uint32_t waived_rules(const struct policy *p, const struct request *rq)
+{
+	uint32_t mask = 0;
+	enum action a = rq->route.action;
+	const char *image = (a == ACTION_CONTAINER_CREATE ||
+	                     a == ACTION_SERVICE_CREATE ||
+	                     a == ACTION_SERVICE_UPDATE)
+	                        ? rq->create.image
+	                        : NULL;
+	struct imageref ref;
+	const char *why;
+	bool have_ref = image != NULL && image[0] != '\0' &&
+	                imageref_parse(image, &ref, &why) == IMAGEREF_OK;
+	if (have_ref && maybe_short_id(image)) {
+		imageref_clear(&ref);
+		have_ref = false;
+	}
+	for (size_t i = 0; i < p->n_exceptions; i++) {
+		const struct policy_exception *e = &p->exceptions[i];
+		if ((e->n_users > 0 || e->n_groups > 0) &&
+		    !exception_user(p, e, rq->user))
+			continue;
+		if (e->n_images > 0) {
+			bool ok = false;
+			for (size_t j = 0; have_ref && j < e->n_images && !ok; j++)
+				ok = imageref_match(&ref, e->images[j]);
+			if (!ok)
+				continue;
+		}
+		mask |= e->rules;
+	}
+	if (have_ref)
+		imageref_clear(&ref);
+	return mask;
+}
+
 void eval_request(const struct policy *p, const struct request *rq,
                   struct decision *d)
 {
@@ -325,6 +857,11 @@ void eval_request(const struct policy *p, const struct request *rq,
 		                 NULL, rq->body_why) < 0)
 			d->allow = false;
 		return;
+	case BODY_FORM:
+		if (decision_add(d, RULE_REQUEST_BODY, REASON_BODY_FORM, enforcing,
+		                 NULL, rq->body_why) < 0)
+			d->allow = false;
+		return;
 	case BODY_INVALID:
 	case BODY_AMBIGUOUS:
 		if (decision_add(d, RULE_REQUEST_BODY,
@@ -335,10 +872,14 @@ void eval_request(const struct policy *p, const struct request *rq,
 		return;
 	}
 
-	if (rq->route.action == ACTION_CONTAINER_CREATE)
+	if (rq->route.action == ACTION_CONTAINER_CREATE ||
+	    rq->route.action == ACTION_SERVICE_CREATE ||
+	    rq->route.action == ACTION_SERVICE_UPDATE)
 		set_image(rq, d);
+	uint32_t waived = p->n_exceptions > 0 ? waived_rules(p, rq) : 0;
 	for (int r = 0; r < RULE__COUNT; r++) {
-		if (p->action[r] == RULE_OFF || !rule_applies(r, rq->route.action))
+		if (p->action[r] == RULE_OFF || !rule_applies(r, rq->route.action) ||
+		    (waived & ((uint32_t)1 << r)) != 0)
 			continue;
 		struct ctx c = {p, rq, d, (enum rule_id)r,
 		                enforcing && p->action[r] == RULE_DENY};

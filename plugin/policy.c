@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy.h"
 
@@ -12,6 +13,16 @@ static const char *const rule_names[RULE__ALL] = {
     [RULE_RESOURCE_LIMITS] = "resource-limits",
     [RULE_CAPABILITIES] = "capabilities",
     [RULE_REGISTRIES] = "registries",
+    [RULE_PRIVILEGED] = "privileged",
+    [RULE_HOST_NAMESPACES] = "host-namespaces",
+    [RULE_HOST_MOUNTS] = "host-mounts",
+    [RULE_DEVICES] = "devices",
+    [RULE_NO_NEW_PRIVILEGES] = "no-new-privileges",
+    [RULE_SECURITY_PROFILES] = "security-profiles",
+    [RULE_IMAGE_TAGS] = "image-tags",
+    [RULE_EXEC] = "exec",
+    [RULE_UPDATE] = "update",
+    [RULE_API] = "api",
     [RULE_REQUEST_BODY] = "request-body",
     [RULE_AUTHZ_REQUEST] = "authz-request",
     [RULE_SELF_PROTECTION] = "self-protection",
@@ -53,8 +64,28 @@ struct policy *policy_ref(struct policy *p)
 	return p;
 }
 
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void policy_destroy(struct policy *p)
 {
+	free_list(p->api_deny, p->n_api_deny);
+	free_list(p->api_allow, p->n_api_allow);
+	for (size_t i = 0; i < p->n_groups; i++) {
+		free(p->groups[i].name);
+		free_list(p->groups[i].users, p->groups[i].n_users);
+	}
+	free(p->groups);
+	for (size_t i = 0; i < p->n_exceptions; i++) {
+		free_list(p->exceptions[i].users, p->exceptions[i].n_users);
+		free_list(p->exceptions[i].groups, p->exceptions[i].n_groups);
+		free_list(p->exceptions[i].images, p->exceptions[i].n_images);
+	}
+	free(p->exceptions);
 	free(p->source);
 	for (size_t i = 0; i < p->n_cap_allow; i++)
 		free(p->cap_allow[i]);
@@ -62,6 +93,15 @@ static void policy_destroy(struct policy *p)
 	for (size_t i = 0; i < p->n_registries; i++)
 		free(p->registries[i]);
 	free(p->registries);
+	for (size_t i = 0; i < p->n_mounts_deny; i++)
+		free(p->mounts_deny[i]);
+	free(p->mounts_deny);
+	for (size_t i = 0; i < p->n_mounts_allow; i++)
+		free(p->mounts_allow[i]);
+	free(p->mounts_allow);
+	for (size_t i = 0; i < p->n_sysctls; i++)
+		free(p->sysctls[i]);
+	free(p->sysctls);
 	free(p);
 }
 
@@ -72,4 +112,108 @@ void policy_unref(struct policy *p)
 	if (atomic_fetch_sub_explicit(&p->refs, 1,
 	                              memory_order_acq_rel) == 1)
 		policy_destroy(p);
+}
+
+static const char *const api_methods[] = {"GET",    "HEAD",    "POST",
+                                          "PUT",    "DELETE",  "PATCH",
+                                          "OPTIONS", "*",      NULL};
+
+bool policy_api_valid(const char *s, const char **why)
+{
+	const char *sp = strchr(s, ' ');
+	if (sp == NULL) {
+		*why = "expected 'METHOD /path', e.g. 'POST /images/load'";
+		return false;
+	}
+	bool ok = false;
+	for (size_t i = 0; api_methods[i] && !ok; i++)
+		ok = strlen(api_methods[i]) == (size_t)(sp - s) &&
+		     strncasecmp(api_methods[i], s, (size_t)(sp - s)) == 0;
+	if (!ok) {
+		*why = "the method must be GET, HEAD, POST, PUT, DELETE, PATCH, "
+		       "OPTIONS or *";
+		return false;
+	}
+	const char *path = sp + 1;
+	if (path[0] != '/') {
+		*why = "the path must start with /";
+		return false;
+	}
+	if (strpbrk(path, "?# \t%") != NULL) {
+		*why = "the path is matched decoded and without a query: no ?, #, "
+		       "% or blanks";
+		return false;
+	}
+	for (const char *seg = path + 1; *seg;) {
+		size_t n = strcspn(seg, "/");
+		const char *st = memchr(seg, '*', n);
+		if (st != NULL && memmem(seg, n, "**", 2) != NULL && n != 2) {
+			*why = "** must be a whole path segment";
+			return false;
+		}
+		if (n == 0 || (n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.')) {
+			*why = "the path must be clean (no //, . or .. segments)";
+			return false;
+		}
+		seg += n;
+		if (*seg == '/')
+			seg++;
+		else
+			break;
+	}
+	return true;
+}
+
+/* Glob of one segment: '*' matches any run of characters but '/'. */
+static bool seg_match(const char *p, size_t pn, const char *s, size_t sn)
+{
+	if (pn == 0)
+		return sn == 0;
+	if (p[0] == '*') {
+		for (size_t k = 0; k <= sn; k++)
+			if (seg_match(p + 1, pn - 1, s + k, sn - k))
+				return true;
+		return false;
+	}
+	return sn > 0 && p[0] == s[0] && seg_match(p + 1, pn - 1, s + 1, sn - 1);
+}
+
+/* Matches pattern segments against path segments; "**" takes any
+ * number of them. Both start after a '/' (or are empty). */
+static bool path_match(const char *p, const char *s)
+{
+	if (*p == '\0')
+		return *s == '\0';
+	size_t pn = strcspn(p, "/");
+	const char *pnext = p[pn] == '/' ? p + pn + 1 : p + pn;
+	if (pn == 2 && p[0] == '*' && p[1] == '*') {
+		if (path_match(pnext, s))
+			return true;
+		while (*s) {
+			size_t sn = strcspn(s, "/");
+			s = s[sn] == '/' ? s + sn + 1 : s + sn;
+			if (path_match(pnext, s))
+				return true;
+		}
+		return false;
+	}
+	if (*s == '\0')
+		return false;
+	size_t sn = strcspn(s, "/");
+	const char *snext = s[sn] == '/' ? s + sn + 1 : s + sn;
+	return seg_match(p, pn, s, sn) && path_match(pnext, snext);
+}
+
+bool policy_api_match(const char *pattern, const char *method,
+                      const char *path)
+{
+	const char *sp = strchr(pattern, ' ');
+	if (sp == NULL || path[0] != '/')
+		return false;
+	size_t mn = (size_t)(sp - pattern);
+	if (!(mn == 1 && pattern[0] == '*') &&
+	    !(strlen(method) == mn && strncasecmp(pattern, method, mn) == 0))
+		return false;
+	return path_match(sp + 2, path + 1);
 }

@@ -24,6 +24,7 @@
 
 #include <yaml.h>
 
+#include "hostpath.h"
 #include "imageref.h"
 #include "policy.h"
 
@@ -41,7 +42,7 @@
  * levels for every token, from going quadratic on "[[[[...". */
 #define LOAD_MAX_DEPTH 64
 /* Keys of the largest mapping we know ("rules"). */
-#define LOAD_MAX_KEYS 8
+#define LOAD_MAX_KEYS 32
 
 /* One collected error; line and col are 1-based, 0 for the file itself. */
 struct load_error {
@@ -1082,13 +1083,180 @@ static void load_registries(struct loader *ld, yaml_node_t *n)
 	}
 }
 
+/* allow or deny into *deny_out. */
+static void load_allow_deny(struct loader *ld, const yaml_node_t *n,
+                            bool *deny_out)
+{
+	static const char *const v[] = {"allow", "deny", NULL};
+	int a = load_enum(ld, n, v, "allow or deny");
+	if (a >= 0)
+		*deny_out = a == 1;
+}
+
+static void load_bool(struct loader *ld, const yaml_node_t *n, bool *out)
+{
+	static const char *const v[] = {"false", "true", NULL};
+	int a = load_enum(ld, n, v, "true or false");
+	if (a >= 0)
+		*out = a == 1;
+}
+
+/* Frees a list of strings. */
+static void load_free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A list of absolute host paths (host-mounts deny/allow) into *out,
+ * replacing what was there, each cleaned as dockerd cleans a bind source. */
+static void load_paths(struct loader *ld, yaml_node_t *n, const char *key,
+                       char ***out, size_t *count)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, key))
+		return;
+	load_free_list(*out, *count);
+	*out = NULL;
+	*count = 0;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((*out = calloc(max, sizeof **out)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		struct load_quoted q;
+		if (e == NULL)
+			continue;
+		if (e->type != YAML_SCALAR_NODE || load_scalar(e)[0] != '/' ||
+		    memchr(load_scalar(e), '\0', e->data.scalar.length) != NULL) {
+			load_err_at(ld, e->start_mark,
+			            "expected an absolute host path for '%s', got %s",
+			            key, load_describe(&q, e));
+			continue;
+		}
+		char *c = hostpath_clean(load_scalar(e));
+		if (c == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		(*out)[(*count)++] = c;
+	}
+}
+
+/* security-profiles.sysctls: kernel parameter names as runc writes them
+ * ("net.ipv4.ip_forward", or with '/' for '.'), kept with '.'; a final
+ * ".*" allows a whole subtree. */
+static void load_sysctls(struct loader *ld, yaml_node_t *n)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, "sysctls"))
+		return;
+	struct policy *p = ld->p;
+	p->has_sysctls = true;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((p->sysctls = calloc(max, sizeof *p->sysctls)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		struct load_quoted q;
+		if (e == NULL)
+			continue;
+		const char *s = e->type == YAML_SCALAR_NODE ? load_scalar(e) : "";
+		size_t len = e->type == YAML_SCALAR_NODE ? e->data.scalar.length : 0;
+		int ok = len > 0 && s[0] != '.' && s[0] != '/' && s[0] != '*';
+		for (size_t i = 0; ok && i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '*')
+				ok = i + 1 == len && (s[i - 1] == '.' || s[i - 1] == '/');
+			else
+				ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				     (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+				     c == '.' || c == '/';
+		}
+		if (!ok) {
+			load_err_at(ld, e->start_mark,
+			            "expected a sysctl name like net.ipv4.ip_forward "
+			            "or net.ipv4.*, got %s",
+			            load_describe(&q, e));
+			continue;
+		}
+		char *c = strdup(s);
+		if (c == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		for (char *x = c; *x; x++)
+			if (*x == '/')
+				*x = '.';
+		p->sysctls[p->n_sysctls++] = c;
+	}
+}
+
+/* api.allow / api.deny: "METHOD /path" patterns into *out. */
+static void load_api_list(struct loader *ld, yaml_node_t *n, const char *key,
+                          char ***out, size_t *count)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, key))
+		return;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((*out = calloc(max, sizeof **out)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		struct load_quoted q;
+		const char *why = "expected 'METHOD /path'";
+		if (e == NULL)
+			continue;
+		if (e->type != YAML_SCALAR_NODE ||
+		    memchr(load_scalar(e), '\0', e->data.scalar.length) != NULL ||
+		    !policy_api_valid(load_scalar(e), &why)) {
+			load_err_at(ld, e->start_mark, "invalid api pattern %s: %s",
+			            load_describe(&q, e), why);
+			continue;
+		}
+		char *c = strdup(load_scalar(e));
+		if (c == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		(*out)[(*count)++] = c;
+	}
+}
+
 /* Per-rule options; "action" is first everywhere. */
-static const char *const load_rule_opts[RULE__COUNT][4] = {
+static const char *const load_rule_opts[RULE__COUNT][8] = {
     [RULE_NO_ROOT] = {"action", "unset-user", NULL},
     [RULE_READ_ONLY_ROOTFS] = {"action", NULL},
     [RULE_RESOURCE_LIMITS] = {"action", "require", "max", NULL},
-    [RULE_CAPABILITIES] = {"action", "allow", NULL},
-    [RULE_REGISTRIES] = {"action", "allow", NULL},
+    [RULE_CAPABILITIES] = {"action", "allow", "require-drop-all", NULL},
+    [RULE_REGISTRIES] = {"action", "allow", "load", "import", "build", NULL},
+    [RULE_PRIVILEGED] = {"action", NULL},
+    [RULE_HOST_NAMESPACES] = {"action", "container", NULL},
+    [RULE_HOST_MOUNTS] = {"action", "deny", "allow", "volumes-from", NULL},
+    [RULE_DEVICES] = {"action", NULL},
+    [RULE_NO_NEW_PRIVILEGES] = {"action", NULL},
+    [RULE_SECURITY_PROFILES] = {"action", "sysctls", NULL},
+    [RULE_IMAGE_TAGS] = {"action", "require-digest", NULL},
+    [RULE_EXEC] = {"action", "root", NULL},
+    [RULE_UPDATE] = {"action", NULL},
+    [RULE_API] = {"action", "allow", "deny", "default", NULL},
 };
 
 /* One rule: a scalar action, or a mapping of its options (deny when the
@@ -1133,6 +1301,8 @@ static void load_rule(struct loader *ld, enum rule_id id, yaml_node_t *key,
 	case RULE_CAPABILITIES:
 		if (k.val[1] != NULL)
 			load_caps(ld, k.val[1]);
+		if (k.val[2] != NULL)
+			load_bool(ld, k.val[2], &ld->p->require_drop_all);
 		break;
 	case RULE_REGISTRIES:
 		if (k.val[1] != NULL)
@@ -1140,14 +1310,270 @@ static void load_rule(struct loader *ld, enum rule_id id, yaml_node_t *key,
 		else if (ld->p->action[id] != RULE_OFF)
 			load_err_at(ld, key->start_mark,
 			            "rule 'registries' requires an 'allow' list");
+		for (int i = 2; i <= 4; i++) {
+			bool deny = i != 4;
+			if (k.val[i] == NULL)
+				continue;
+			load_allow_deny(ld, k.val[i], &deny);
+			if (i == 2)
+				ld->p->load_allow = !deny;
+			else if (i == 3)
+				ld->p->import_allow = !deny;
+			else
+				ld->p->build_deny = deny;
+		}
+		break;
+	case RULE_HOST_NAMESPACES:
+		if (k.val[1] != NULL)
+			load_allow_deny(ld, k.val[1], &ld->p->ns_container_deny);
+		break;
+	case RULE_HOST_MOUNTS:
+		if (k.val[1] != NULL)
+			load_paths(ld, k.val[1], "deny", &ld->p->mounts_deny,
+			           &ld->p->n_mounts_deny);
+		if (k.val[2] != NULL) {
+			ld->p->has_mounts_allow = true;
+			load_paths(ld, k.val[2], "allow", &ld->p->mounts_allow,
+			           &ld->p->n_mounts_allow);
+		}
+		if (k.val[3] != NULL) {
+			bool deny = true;
+			load_allow_deny(ld, k.val[3], &deny);
+			ld->p->volumes_from_allow = !deny;
+		}
+		break;
+	case RULE_SECURITY_PROFILES:
+		if (k.val[1] != NULL)
+			load_sysctls(ld, k.val[1]);
+		break;
+	case RULE_EXEC:
+		if (k.val[1] != NULL) {
+			bool deny = true;
+			load_allow_deny(ld, k.val[1], &deny);
+			ld->p->exec_root_allow = !deny;
+		}
+		break;
+	case RULE_API:
+		if (k.val[1] != NULL)
+			load_api_list(ld, k.val[1], "allow", &ld->p->api_allow,
+			              &ld->p->n_api_allow);
+		if (k.val[2] != NULL)
+			load_api_list(ld, k.val[2], "deny", &ld->p->api_deny,
+			              &ld->p->n_api_deny);
+		if (k.val[3] != NULL)
+			load_allow_deny(ld, k.val[3], &ld->p->api_default_deny);
+		break;
+	case RULE_IMAGE_TAGS:
+		if (k.val[1] != NULL)
+			load_bool(ld, k.val[1], &ld->p->require_digest);
 		break;
 	default:
 		break;
 	}
 }
 
-static const char *const load_top_names[] = {"version", "mode", "rules",
-                                             NULL};
+static const char *const load_top_names[] = {
+    "version", "mode", "rules", "groups", "exceptions", NULL};
+
+/* A list of non-empty strings (user names) into a new array. what names
+ * an item in messages. */
+static void load_names(struct loader *ld, yaml_node_t *n, const char *key,
+                       const char *what, char ***out, size_t *count)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, key))
+		return;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((*out = calloc(max, sizeof **out)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		struct load_quoted q;
+		if (e == NULL)
+			continue;
+		if (e->type != YAML_SCALAR_NODE || e->data.scalar.length == 0 ||
+		    memchr(load_scalar(e), '\0', e->data.scalar.length) != NULL) {
+			load_err_at(ld, e->start_mark, "expected %s, got %s", what,
+			            load_describe(&q, e));
+			continue;
+		}
+		char *c = strdup(load_scalar(e));
+		if (c == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		(*out)[(*count)++] = c;
+	}
+}
+
+/* groups: NAME: [user, ...]. */
+static void load_groups(struct loader *ld, yaml_node_t *n)
+{
+	if (!load_want(ld, n, YAML_MAPPING_NODE, "groups"))
+		return;
+	struct policy *p = ld->p;
+	size_t max = (size_t)(n->data.mapping.pairs.top -
+	                      n->data.mapping.pairs.start);
+	if (max == 0)
+		return;
+	if ((p->groups = calloc(max, sizeof *p->groups)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+	     pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *key = load_node(ld, pr->key);
+		yaml_node_t *val = load_node(ld, pr->value);
+		struct load_quoted q;
+		if (key == NULL || val == NULL)
+			continue;
+		if (key->type != YAML_SCALAR_NODE || key->data.scalar.length == 0 ||
+		    memchr(load_scalar(key), '\0', key->data.scalar.length) != NULL) {
+			load_err_at(ld, key->start_mark, "expected a group name, got %s",
+			            load_describe(&q, key));
+			continue;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < p->n_groups && !dup; i++)
+			dup = strcmp(p->groups[i].name, load_scalar(key)) == 0;
+		if (dup) {
+			load_err_at(ld, key->start_mark, "duplicate group %s",
+			            load_describe(&q, key));
+			continue;
+		}
+		struct policy_group *g = &p->groups[p->n_groups];
+		if ((g->name = strdup(load_scalar(key))) == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		p->n_groups++;
+		load_names(ld, val, g->name, "a user name", &g->users, &g->n_users);
+	}
+}
+
+static const char *const load_exception_keys[] = {
+    "users", "groups", "images", "rules", "reason", NULL};
+
+/* One exceptions[] entry. */
+static void load_exception(struct loader *ld, yaml_node_t *n,
+                           struct policy_exception *e)
+{
+	struct load_quoted q;
+	if (n->type != YAML_MAPPING_NODE) {
+		load_err_at(ld, n->start_mark, "expected a mapping for an exception, "
+		            "got %s", load_describe(&q, n));
+		return;
+	}
+	struct load_keys k = {.what = "key", .where = " in an exception",
+	                      .names = load_exception_keys};
+	load_keys(ld, n, &k);
+	if (k.val[0] != NULL)
+		load_names(ld, k.val[0], "users", "a user name", &e->users,
+		           &e->n_users);
+	if (k.val[1] != NULL) {
+		load_names(ld, k.val[1], "groups", "a group name", &e->groups,
+		           &e->n_groups);
+		/* Every group named must exist: a typo must not be a silent
+		 * "nobody". */
+		const char *names[65];
+		size_t nn = 0;
+		for (size_t i = 0; i < ld->p->n_groups && nn < 64; i++)
+			names[nn++] = ld->p->groups[i].name;
+		names[nn] = NULL;
+		for (yaml_node_item_t *it = k.val[1]->type == YAML_SEQUENCE_NODE
+		                                ? k.val[1]->data.sequence.items.start
+		                                : NULL;
+		     it != NULL && it < k.val[1]->data.sequence.items.top; it++) {
+			yaml_node_t *x = load_node(ld, *it);
+			char hint[128];
+			if (x == NULL || x->type != YAML_SCALAR_NODE ||
+			    x->data.scalar.length == 0)
+				continue; /* reported by load_names */
+			bool found = false;
+			for (size_t j = 0; j < ld->p->n_groups && !found; j++)
+				found = load_is(x, ld->p->groups[j].name);
+			if (!found)
+				load_err_at(ld, x->start_mark, "unknown group %s%s",
+				            load_describe(&q, x),
+				            load_hint(ld, x, hint, sizeof hint, load_scalar(x),
+				                      x->data.scalar.length, names));
+		}
+	}
+	if (k.val[2] != NULL) {
+		char **saved = ld->p->registries;
+		size_t nsaved = ld->p->n_registries;
+		ld->p->registries = NULL;
+		ld->p->n_registries = 0;
+		load_registries(ld, k.val[2]);
+		e->images = ld->p->registries;
+		e->n_images = ld->p->n_registries;
+		ld->p->registries = saved;
+		ld->p->n_registries = nsaved;
+	}
+	if (k.val[3] != NULL && load_want(ld, k.val[3], YAML_SEQUENCE_NODE, "rules")) {
+		const char *names[RULE__COUNT + 1];
+		for (int i = 0; i < RULE__COUNT; i++)
+			names[i] = rule_name((enum rule_id)i);
+		names[RULE__COUNT] = NULL;
+		for (yaml_node_item_t *it = k.val[3]->data.sequence.items.start;
+		     it < k.val[3]->data.sequence.items.top; it++) {
+			yaml_node_t *x = load_node(ld, *it);
+			char hint[128];
+			int r = -1;
+			if (x == NULL)
+				continue;
+			if (x->type == YAML_SCALAR_NODE)
+				for (int i = 0; i < RULE__COUNT && r < 0; i++)
+					if (load_is(x, names[i]))
+						r = i;
+			if (r < 0) {
+				load_err_at(ld, x->start_mark, "unknown rule %s%s",
+				            load_describe(&q, x),
+				            x->type == YAML_SCALAR_NODE
+				                ? load_hint(ld, x, hint, sizeof hint, load_scalar(x),
+				                            x->data.scalar.length, names)
+				                : "");
+				continue;
+			}
+			e->rules |= (uint32_t)1 << r;
+		}
+	}
+	if (k.val[4] != NULL && k.val[4]->type != YAML_SCALAR_NODE)
+		load_err_at(ld, k.val[4]->start_mark, "expected a text for 'reason', "
+		            "got %s", load_describe(&q, k.val[4]));
+	if (k.val[3] == NULL)
+		load_err_at(ld, n->start_mark, "an exception needs a 'rules' list");
+	if (k.val[0] == NULL && k.val[1] == NULL && k.val[2] == NULL)
+		load_err_at(ld, n->start_mark,
+		            "an exception needs users, groups or images (one for "
+		            "everyone is the rule turned off)");
+}
+
+static void load_exceptions(struct loader *ld, yaml_node_t *n)
+{
+	if (!load_want(ld, n, YAML_SEQUENCE_NODE, "exceptions"))
+		return;
+	struct policy *p = ld->p;
+	size_t max = (size_t)(n->data.sequence.items.top -
+	                      n->data.sequence.items.start);
+	if (max == 0)
+		return;
+	if ((p->exceptions = calloc(max, sizeof *p->exceptions)) == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = load_node(ld, *it);
+		if (e != NULL)
+			load_exception(ld, e, &p->exceptions[p->n_exceptions++]);
+	}
+}
 
 static void load_rules(struct loader *ld, yaml_node_t *n)
 {
@@ -1201,6 +1627,10 @@ static void load_root(struct loader *ld)
 		load_mode(ld, k.val[1]);
 	if (k.val[2] != NULL)
 		load_rules(ld, k.val[2]);
+	if (k.val[3] != NULL)
+		load_groups(ld, k.val[3]);
+	if (k.val[4] != NULL)
+		load_exceptions(ld, k.val[4]);
 }
 
 /* Second pass: the document into ld->p. */
@@ -1276,6 +1706,17 @@ struct policy *policy_load_buffer(const char *name, const char *data,
 	for (int i = 0; i < RULE__COUNT; i++)
 		p->action[i] = RULE_OFF;
 	ld.p = p;
+	/* host-mounts protects these unless the policy lists its own. */
+	for (size_t i = 0; hostpath_default_deny[i] != NULL; i++)
+		p->n_mounts_deny++;
+	p->mounts_deny = calloc(p->n_mounts_deny, sizeof *p->mounts_deny);
+	for (size_t i = 0; p->mounts_deny != NULL && i < p->n_mounts_deny; i++)
+		if ((p->mounts_deny[i] = strdup(hostpath_default_deny[i])) == NULL)
+			ld.oom = 1;
+	if (p->mounts_deny == NULL) {
+		p->n_mounts_deny = 0;
+		ld.oom = 1;
+	}
 	if (load_scan(&ld))
 		load_document(&ld);
 	return load_finish(&ld, errs);

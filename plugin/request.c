@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -53,6 +54,374 @@ static enum gojson_status get_strslice(const json_t *obj, const char *name,
 		*n = i + 1;
 	}
 	return GOJSON_OK;
+}
+
+/* Appends a copy of path to the list *vp of *n. Returns 0 or -1. */
+static int push_host_path(struct host_path **vp, size_t *n, const char *path,
+                          const char *origin)
+{
+	struct host_path *v = realloc(*vp, (*n + 1) * sizeof *v);
+	if (v == NULL)
+		return -1;
+	*vp = v;
+	if ((v[*n].path = strdup(path)) == NULL)
+		return -1;
+	v[(*n)++].origin = origin;
+	return 0;
+}
+
+static int add_host_path(struct container_spec *spec, const char *path,
+                         const char *origin)
+{
+	return push_host_path(&spec->host_paths, &spec->n_host_paths, path,
+	                      origin);
+}
+
+/* True when "o" of a volume's driver options holds bind or rbind. */
+static bool opts_bind(const char *o)
+{
+	while (o != NULL && *o) {
+		size_t n = strcspn(o, ",");
+		if ((n == 4 && strncmp(o, "bind", 4) == 0) ||
+		    (n == 5 && strncmp(o, "rbind", 5) == 0))
+			return true;
+		o += n;
+		if (*o == ',')
+			o++;
+	}
+	return false;
+}
+
+/* The host path a volume's driver options mount, into the list *vp of *n: the local
+ * driver mounts "device" with mount(2), so an absolute device is a host
+ * path (a directory bound with type=none,o=bind, or a disk), and with a
+ * bind a relative one is resolved from dockerd's working directory, so it
+ * is kept (and refused) too. A remote device (NFS ":/export") is not a
+ * host path. opts is a Go map: keys match exactly. Returns BODY_OK, or
+ * BODY_INVALID with *why. */
+static enum body_status driver_device(const json_t *opts, const char *where,
+                                      struct host_path **vp, size_t *n,
+                                      char **why)
+{
+	json_t *dev = json_object_get(opts, "device");
+	json_t *type = json_object_get(opts, "type");
+	json_t *o = json_object_get(opts, "o");
+	if (dev == NULL)
+		return BODY_OK;
+	if (!json_is_string(dev) || (type != NULL && !json_is_string(type)) ||
+	    (o != NULL && !json_is_string(o))) {
+		*why = xasprintf("%s has a value of the wrong JSON type", where);
+		return BODY_INVALID;
+	}
+	const char *d = json_string_value(dev);
+	bool bind = opts_bind(o ? json_string_value(o) : NULL) ||
+	            (type != NULL && strcmp(json_string_value(type), "none") == 0);
+	if ((d[0] == '/' || (bind && d[0] != '\0')) &&
+	    push_host_path(vp, n, d, "volume options") < 0) {
+		*why = strdup("out of memory while decoding the request body");
+		return BODY_INVALID;
+	}
+	return BODY_OK;
+}
+
+/* True when s is a mode list docker's Linux bind parser accepts as the
+ * second field of "target:mode" ("ro", "rw,z", "rshared", ...). */
+static bool bind_mode(const char *s)
+{
+	static const char *const modes[] = {
+	    "ro",      "rw",     "z",     "Z",      "shared", "rshared",
+	    "slave",   "rslave", "private", "rprivate", "nocopy", NULL};
+	if (*s == '\0')
+		return false;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		bool ok = false;
+		for (size_t i = 0; modes[i] && !ok; i++)
+			ok = strlen(modes[i]) == n && strncmp(modes[i], s, n) == 0;
+		if (!ok)
+			return false;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return true;
+}
+
+/* The host path a Binds entry mounts, as docker's Linux parser splits
+ * "source:target[:mode]" (a one-field entry, or "target:mode", is an
+ * anonymous volume; a source that is not absolute is a named volume).
+ * Anything with more fields dockerd refuses; its first field is still
+ * judged, which can only be stricter. Returns a new string, "" when the
+ * entry mounts no host path, or NULL out of memory. */
+static char *bind_source(const char *raw)
+{
+	const char *c1 = strchr(raw, ':');
+	if (c1 == NULL)
+		return strdup("");
+	const char *c2 = strchr(c1 + 1, ':');
+	if (c2 == NULL && bind_mode(c1 + 1))
+		return strdup("");
+	if (raw[0] != '/')
+		return strdup("");
+	return strndup(raw, (size_t)(c1 - raw));
+}
+
+/* Reads an array field: its length into *n (0 when absent), whatever the
+ * elements are. BADTYPE when it is not an array. */
+static enum gojson_status get_array_len(const json_t *obj, const char *name,
+                                        size_t *n)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, name, &v);
+	*n = 0;
+	if (st != GOJSON_OK)
+		return st == GOJSON_ABSENT ? GOJSON_OK : st;
+	if (!json_is_array(v))
+		return GOJSON_BADTYPE;
+	*n = json_array_size(v);
+	return GOJSON_OK;
+}
+
+/* A []string that unmasks when given empty: *empty is true for []. */
+static enum gojson_status get_empty_list(const json_t *obj, const char *name,
+                                         bool *empty)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, name, &v);
+	*empty = false;
+	if (st != GOJSON_OK)
+		return st == GOJSON_ABSENT ? GOJSON_OK : st;
+	if (!json_is_array(v))
+		return GOJSON_BADTYPE;
+	*empty = json_array_size(v) == 0;
+	return GOJSON_OK;
+}
+
+/* Says in *why what went wrong with one field and returns the status the
+ * body gets. st is not GOJSON_OK. */
+static enum body_status field_fail(enum gojson_status st, const char *obj,
+                                   const char *field, char **why)
+{
+	*why = field_why(st, obj, field);
+	return st == GOJSON_AMBIGUOUS ? BODY_AMBIGUOUS : BODY_INVALID;
+}
+
+/* One Mounts[] entry: a bind's Source, and a volume whose driver options
+ * name a "device" path on the host (the local driver's
+ * type=none,o=bind,device=/ makes a bind mount of it). Driver options are a
+ * Go map, so their keys match exactly, as the local driver reads them. */
+static enum body_status decode_mount(const json_t *m, struct container_spec *spec,
+                                     char **why)
+{
+	const char *dup, *type = "", *src = "";
+	enum gojson_status st;
+	json_t *vo = NULL, *dc = NULL, *opts = NULL;
+
+	if (!json_is_object(m))
+		return field_fail(GOJSON_BADTYPE, "HostConfig", "Mounts", why);
+	if (!gojson_unambiguous(m, &dup))
+		return field_fail(GOJSON_AMBIGUOUS, "HostConfig", "Mounts", why);
+	if ((st = gojson_get_string(m, "Type", &type)) > GOJSON_ABSENT)
+		return field_fail(st, "Mounts[]", "Type", why);
+	if ((st = gojson_get_string(m, "Source", &src)) > GOJSON_ABSENT)
+		return field_fail(st, "Mounts[]", "Source", why);
+	/* dockerd knows the type only spelled "bind"; any case is judged. */
+	if (strcasecmp(type, "bind") == 0 &&
+	    add_host_path(spec, src, "Mounts") < 0)
+		goto oom;
+	if ((st = gojson_get_object(m, "VolumeOptions", &vo)) > GOJSON_ABSENT)
+		return field_fail(st, "Mounts[]", "VolumeOptions", why);
+	if (vo != NULL &&
+	    (st = gojson_get_object(vo, "DriverConfig", &dc)) > GOJSON_ABSENT)
+		return field_fail(st, "VolumeOptions", "DriverConfig", why);
+	if (dc != NULL &&
+	    (st = gojson_get_object(dc, "Options", &opts)) > GOJSON_ABSENT)
+		return field_fail(st, "DriverConfig", "Options", why);
+	if (opts != NULL)
+		return driver_device(opts, "DriverConfig.Options", &spec->host_paths,
+		                     &spec->n_host_paths, why);
+	return BODY_OK;
+oom:
+	*why = strdup("out of memory while decoding the request body");
+	return BODY_INVALID;
+}
+
+/* Sysctls is a Go map: its keys are the kernel's names, exact. */
+static enum body_status decode_sysctls(const json_t *obj, const char *obj_name,
+                                       struct container_spec *spec, char **why)
+{
+	json_t *v;
+	enum gojson_status st = gojson_get(obj, "Sysctls", &v);
+	if (st == GOJSON_ABSENT)
+		return BODY_OK;
+	if (st != GOJSON_OK)
+		return field_fail(st, obj_name, "Sysctls", why);
+	const char *key;
+	json_t *val;
+	if (!json_is_object(v))
+		return field_fail(GOJSON_BADTYPE, obj_name, "Sysctls", why);
+	size_t n = json_object_size(v);
+	if (n > 0 && (spec->sysctls = calloc(n, sizeof *spec->sysctls)) == NULL)
+		goto oom;
+	json_object_foreach(v, key, val)
+	{
+		if (!json_is_string(val) && !json_is_null(val))
+			return field_fail(GOJSON_BADTYPE, obj_name, "Sysctls", why);
+		if (spec->n_sysctls < n &&
+		    (spec->sysctls[spec->n_sysctls++] = strdup(key)) == NULL)
+			goto oom;
+	}
+	return BODY_OK;
+oom:
+	*why = strdup("out of memory while decoding the request body");
+	return BODY_INVALID;
+}
+
+/* Whether a CapDrop list (HostConfig.CapDrop, ContainerSpec.CapabilityDrop)
+ * holds "ALL" (any case, "CAP_" optional, as dockerd reads it). */
+static enum gojson_status get_drop_all(const json_t *obj, const char *name,
+                                       bool *all)
+{
+	char **v = NULL;
+	size_t n = 0;
+	enum gojson_status st = get_strslice(obj, name, &v, &n);
+	*all = false;
+	for (size_t i = 0; i < n; i++) {
+		const char *c = v[i];
+		if (strncasecmp(c, "CAP_", 4) == 0)
+			c += 4;
+		if (strcasecmp(c, "ALL") == 0)
+			*all = true;
+		free(v[i]);
+	}
+	free(v);
+	return st;
+}
+
+/* Reads the JSON seccomp profiles among spec's SecurityOpt entries (the
+ * last one wins, as in dockerd) into spec->seccomp_lax: a profile whose
+ * defaultAction allows every syscall is "unconfined" by another name, and
+ * one that cannot be read (not JSON, keys that differ only in case, no
+ * defaultAction) is refused rather than guessed. Returns 0 or -1. */
+static int seccomp_profiles(struct container_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_security_opt; i++) {
+		const char *o = spec->security_opt[i];
+		const char *sep = strchr(o, '=');
+		if (sep == NULL)
+			sep = strchr(o, ':');
+		if (sep == NULL || (size_t)(sep - o) != 7 ||
+		    strncasecmp(o, "seccomp", 7) != 0)
+			continue;
+		const char *v = sep + 1, *act = NULL, *dup;
+		free(spec->seccomp_lax);
+		spec->seccomp_lax = NULL;
+		if (strcasecmp(v, "unconfined") == 0 || strcmp(v, "builtin") == 0)
+			continue;
+		json_error_t err;
+		json_t *prof = json_loads(v, JSON_REJECT_DUPLICATES, &err);
+		if (prof != NULL && json_is_object(prof) &&
+		    gojson_unambiguous(prof, &dup))
+			gojson_get_string(prof, "defaultAction", &act);
+		const char *lax = NULL;
+		if (act == NULL || act[0] == '\0')
+			lax = "";
+		else if (strcmp(act, "SCMP_ACT_ALLOW") == 0 ||
+		         strcmp(act, "SCMP_ACT_LOG") == 0)
+			lax = act;
+		if (lax != NULL && (spec->seccomp_lax = strdup(lax)) == NULL) {
+			json_decref(prof);
+			return -1;
+		}
+		json_decref(prof);
+	}
+	return 0;
+}
+
+/* The HostConfig fields beyond the five rules' (privileges, namespaces,
+ * mounts, devices, security options), from hc called hc_name. */
+static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
+                                         struct container_spec *spec,
+                                         char **why)
+{
+	static const char *const ns_fields[NS__COUNT] = {
+	    "NetworkMode", "PidMode", "IpcMode", "UTSMode", "UsernsMode",
+	    "CgroupnsMode"};
+	enum gojson_status st;
+	const char *s;
+	json_t *v;
+
+	if ((st = gojson_get_bool(hc, "Privileged", &spec->privileged)) > GOJSON_ABSENT)
+		return field_fail(st, hc_name, "Privileged", why);
+	if ((st = get_drop_all(hc, "CapDrop", &spec->cap_drop_all)) != GOJSON_OK)
+		return field_fail(st, hc_name, "CapDrop", why);
+	for (int i = 0; i < NS__COUNT; i++) {
+		s = NULL;
+		if ((st = gojson_get_string(hc, ns_fields[i], &s)) > GOJSON_ABSENT)
+			return field_fail(st, hc_name, ns_fields[i], why);
+		if (s != NULL && (spec->ns_mode[i] = strdup(s)) == NULL)
+			goto oom;
+	}
+
+	char **binds = NULL;
+	size_t n_binds = 0;
+	st = get_strslice(hc, "Binds", &binds, &n_binds);
+	for (size_t i = 0; i < n_binds; i++) {
+		char *src = st == GOJSON_OK ? bind_source(binds[i]) : NULL;
+		if (st == GOJSON_OK && (src == NULL ||
+		    (src[0] != '\0' && add_host_path(spec, src, "Binds") < 0)))
+			st = GOJSON_BADTYPE; /* out of memory */
+		free(src);
+		free(binds[i]);
+	}
+	free(binds);
+	if (st != GOJSON_OK)
+		return field_fail(st, hc_name, "Binds", why);
+
+	if ((st = gojson_get(hc, "Mounts", &v)) == GOJSON_OK) {
+		if (!json_is_array(v))
+			return field_fail(GOJSON_BADTYPE, hc_name, "Mounts", why);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *m = json_array_get(v, i);
+			if (json_is_null(m))
+				continue;
+			enum body_status bs = decode_mount(m, spec, why);
+			if (bs != BODY_OK)
+				return bs;
+		}
+	} else if (st != GOJSON_ABSENT) {
+		return field_fail(st, hc_name, "Mounts", why);
+	}
+
+	st = get_strslice(hc, "VolumesFrom", &spec->volumes_from,
+	                  &spec->n_volumes_from);
+	if (st != GOJSON_OK)
+		return field_fail(st, hc_name, "VolumesFrom", why);
+	if ((st = get_array_len(hc, "Devices", &spec->n_devices)) != GOJSON_OK)
+		return field_fail(st, hc_name, "Devices", why);
+	if ((st = get_array_len(hc, "DeviceCgroupRules",
+	                        &spec->n_device_cgroup_rules)) != GOJSON_OK)
+		return field_fail(st, hc_name, "DeviceCgroupRules", why);
+	if ((st = get_array_len(hc, "DeviceRequests",
+	                        &spec->n_device_requests)) != GOJSON_OK)
+		return field_fail(st, hc_name, "DeviceRequests", why);
+	st = get_strslice(hc, "SecurityOpt", &spec->security_opt,
+	                  &spec->n_security_opt);
+	if (st != GOJSON_OK)
+		return field_fail(st, hc_name, "SecurityOpt", why);
+	if (seccomp_profiles(spec) < 0)
+		goto oom;
+	if ((st = get_empty_list(hc, "MaskedPaths", &spec->masked_paths_empty)) !=
+	    GOJSON_OK)
+		return field_fail(st, hc_name, "MaskedPaths", why);
+	if ((st = get_empty_list(hc, "ReadonlyPaths",
+	                         &spec->readonly_paths_empty)) != GOJSON_OK)
+		return field_fail(st, hc_name, "ReadonlyPaths", why);
+
+	return decode_sysctls(hc, hc_name, spec, why);
+oom:
+	*why = strdup("out of memory while decoding the request body");
+	return BODY_INVALID;
 }
 
 enum body_status request_decode_create(const unsigned char *body, size_t len,
@@ -155,6 +524,9 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 			*why = field_why(st, hc_name, "CapAdd");
 			goto out;
 		}
+		ret = decode_host_more(hc, hc_name, spec, why);
+		if (ret != BODY_OK)
+			goto out;
 	}
 	json_decref(root);
 	return BODY_OK;
@@ -179,13 +551,454 @@ void container_spec_clear(struct container_spec *spec)
 	for (size_t i = 0; i < spec->n_cap_add; i++)
 		free(spec->cap_add[i]);
 	free(spec->cap_add);
+	for (int i = 0; i < NS__COUNT; i++)
+		free(spec->ns_mode[i]);
+	for (size_t i = 0; i < spec->n_host_paths; i++)
+		free(spec->host_paths[i].path);
+	free(spec->host_paths);
+	for (size_t i = 0; i < spec->n_volumes_from; i++)
+		free(spec->volumes_from[i]);
+	free(spec->volumes_from);
+	for (size_t i = 0; i < spec->n_security_opt; i++)
+		free(spec->security_opt[i]);
+	free(spec->security_opt);
+	free(spec->seccomp_lax);
+	for (size_t i = 0; i < spec->n_sysctls; i++)
+		free(spec->sysctls[i]);
+	free(spec->sysctls);
 	memset(spec, 0, sizeof *spec);
+}
+
+/* Parses body as dockerd does (the first JSON value, an object) and
+ * checks its top-level keys are unambiguous. Returns BODY_OK with *root (a
+ * new reference), or the status with *why. */
+static enum body_status load_object(const unsigned char *body, size_t len,
+                                    json_t **root, char **why)
+{
+	json_error_t err;
+	const char *dup;
+
+	*root = json_loadb((const char *)body, len,
+	                   JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
+	if (*root == NULL) {
+		if (json_error_code(&err) == json_error_duplicate_key) {
+			*why = xasprintf("request body has a duplicate key (%s)", err.text);
+			return BODY_AMBIGUOUS;
+		}
+		*why = xasprintf("request body is not valid JSON: %s (at byte %d)",
+		                 err.text, err.position);
+		return BODY_INVALID;
+	}
+	if (!json_is_object(*root)) {
+		*why = strdup("request body is not a JSON object");
+		json_decref(*root);
+		*root = NULL;
+		return BODY_INVALID;
+	}
+	if (!gojson_unambiguous(*root, &dup)) {
+		*why = xasprintf("request body has keys that differ only in case "
+		                 "('%s')", dup);
+		json_decref(*root);
+		*root = NULL;
+		return BODY_AMBIGUOUS;
+	}
+	return BODY_OK;
+}
+
+enum body_status request_decode_exec(const unsigned char *body, size_t len,
+                                     struct exec_spec *spec, char **why)
+{
+	json_t *root;
+	enum gojson_status st;
+	const char *user = "";
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	if ((st = gojson_get_string(root, "User", &user)) > GOJSON_ABSENT)
+		ret = field_fail(st, "ExecConfig", "User", why);
+	else if ((st = gojson_get_bool(root, "Privileged", &spec->privileged)) >
+	         GOJSON_ABSENT)
+		ret = field_fail(st, "ExecConfig", "Privileged", why);
+	else if ((spec->user = strdup(user)) == NULL) {
+		*why = strdup("out of memory while decoding the request body");
+		ret = BODY_INVALID;
+	}
+	json_decref(root);
+	if (ret != BODY_OK)
+		exec_spec_clear(spec);
+	return ret;
+}
+
+void exec_spec_clear(struct exec_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	free(spec->user);
+	memset(spec, 0, sizeof *spec);
+}
+
+enum body_status request_decode_update(const unsigned char *body, size_t len,
+                                       struct update_spec *spec, char **why)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} ints[] = {
+	    {"Memory", offsetof(struct update_spec, memory)},
+	    {"NanoCpus", offsetof(struct update_spec, nano_cpus)},
+	    {"CpuQuota", offsetof(struct update_spec, cpu_quota)},
+	    {"CpuPeriod", offsetof(struct update_spec, cpu_period)},
+	};
+	json_t *root;
+	enum gojson_status st;
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	/* container.UpdateConfig embeds Resources: the limits are top-level. */
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0] && ret == BODY_OK; i++) {
+		int64_t *dst = (int64_t *)((char *)spec + ints[i].off);
+		if ((st = gojson_get_int64(root, ints[i].name, dst)) > GOJSON_ABSENT)
+			ret = field_fail(st, "UpdateConfig", ints[i].name, why);
+	}
+	if (ret == BODY_OK) {
+		/* PidsLimit is a *int64: null or absent leaves it unchanged,
+		 * 0 or -1 removes the limit. */
+		st = gojson_get_int64(root, "PidsLimit", &spec->pids_limit);
+		if (st == GOJSON_OK)
+			spec->has_pids_limit = true;
+		else if (st != GOJSON_ABSENT)
+			ret = field_fail(st, "UpdateConfig", "PidsLimit", why);
+	}
+	json_decref(root);
+	if (ret != BODY_OK)
+		memset(spec, 0, sizeof *spec);
+	return ret;
+}
+
+enum body_status request_decode_volume(const unsigned char *body, size_t len,
+                                       struct volume_spec *spec, char **why)
+{
+	json_t *root, *opts = NULL;
+	enum gojson_status st;
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	/* DriverOpts is a Go map; its field name still folds. */
+	st = gojson_get(root, "DriverOpts", &opts);
+	if (st == GOJSON_OK && !json_is_object(opts))
+		ret = field_fail(GOJSON_BADTYPE, "VolumeCreateBody", "DriverOpts", why);
+	else if (st == GOJSON_OK)
+		ret = driver_device(opts, "DriverOpts", &spec->host_paths,
+		                    &spec->n_host_paths, why);
+	json_decref(root);
+	if (ret != BODY_OK)
+		volume_spec_clear(spec);
+	return ret;
+}
+
+void volume_spec_clear(struct volume_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	for (size_t i = 0; i < spec->n_host_paths; i++)
+		free(spec->host_paths[i].path);
+	free(spec->host_paths);
+	memset(spec, 0, sizeof *spec);
+}
+
+/* Appends a copy of str to the list *vp of *n. Returns 0 or -1. */
+static int push_str(char ***vp, size_t *n, const char *str)
+{
+	char **v = realloc(*vp, (*n + 1) * sizeof *v);
+	if (v == NULL)
+		return -1;
+	*vp = v;
+	if ((v[*n] = strdup(str)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* A network attachment list (TaskTemplate.Networks, or the deprecated
+ * ServiceSpec.Networks): a Target of "host" puts the tasks in the host's
+ * network namespace. */
+static enum body_status service_networks(const json_t *obj, const char *name,
+                                         struct container_spec *spec,
+                                         char **why)
+{
+	json_t *v;
+	const char *dup;
+	enum gojson_status st = gojson_get(obj, "Networks", &v);
+	if (st == GOJSON_ABSENT)
+		return BODY_OK;
+	if (st != GOJSON_OK || !json_is_array(v))
+		return field_fail(st != GOJSON_OK ? st : GOJSON_BADTYPE, name,
+		                  "Networks", why);
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *n = json_array_get(v, i);
+		const char *target = NULL;
+		if (json_is_null(n))
+			continue;
+		if (!json_is_object(n) || !gojson_unambiguous(n, &dup))
+			return field_fail(json_is_object(n) ? GOJSON_AMBIGUOUS
+			                                    : GOJSON_BADTYPE,
+			                  name, "Networks", why);
+		if ((st = gojson_get_string(n, "Target", &target)) > GOJSON_ABSENT)
+			return field_fail(st, "Networks[]", "Target", why);
+		if (target != NULL && strcasecmp(target, "host") == 0 &&
+		    spec->ns_mode[NS_NETWORK] == NULL &&
+		    (spec->ns_mode[NS_NETWORK] = strdup(target)) == NULL) {
+			*why = strdup("out of memory while decoding the request body");
+			return BODY_INVALID;
+		}
+	}
+	return BODY_OK;
+}
+
+/* ContainerSpec.Privileges, as the SecurityOpt entries that would mean
+ * the same to dockerd, so one rule judges both: SELinux disabled or of
+ * an unconfined type, seccomp or AppArmor off (API 1.44+), and
+ * NoNewPrivileges (API 1.44+; older engines cannot ask for it). */
+static enum body_status service_privileges(const json_t *cs,
+                                           struct container_spec *spec,
+                                           char **why)
+{
+	json_t *pv = NULL, *se = NULL, *sc = NULL, *aa = NULL;
+	enum gojson_status st;
+	bool b = false;
+	const char *m = NULL;
+	char ***o = &spec->security_opt;
+	size_t *n = &spec->n_security_opt;
+	int rc = 0;
+
+	if ((st = gojson_get_object(cs, "Privileges", &pv)) > GOJSON_ABSENT)
+		return field_fail(st, "ContainerSpec", "Privileges", why);
+	if (pv == NULL)
+		return BODY_OK;
+	if ((st = gojson_get_object(pv, "SELinuxContext", &se)) > GOJSON_ABSENT)
+		return field_fail(st, "Privileges", "SELinuxContext", why);
+	if (se != NULL) {
+		if ((st = gojson_get_bool(se, "Disable", &b)) > GOJSON_ABSENT)
+			return field_fail(st, "SELinuxContext", "Disable", why);
+		if (b)
+			rc |= push_str(o, n, "label=disable");
+		if ((st = gojson_get_string(se, "Type", &m)) > GOJSON_ABSENT)
+			return field_fail(st, "SELinuxContext", "Type", why);
+		if (m != NULL && m[0] != '\0') {
+			char *t = xasprintf("label=type:%s", m);
+			rc |= t == NULL ? -1 : push_str(o, n, t);
+			free(t);
+		}
+	}
+	if ((st = gojson_get_object(pv, "Seccomp", &sc)) > GOJSON_ABSENT)
+		return field_fail(st, "Privileges", "Seccomp", why);
+	m = NULL;
+	if (sc != NULL && (st = gojson_get_string(sc, "Mode", &m)) > GOJSON_ABSENT)
+		return field_fail(st, "Seccomp", "Mode", why);
+	if (m != NULL && strcasecmp(m, "unconfined") == 0)
+		rc |= push_str(o, n, "seccomp=unconfined");
+	if ((st = gojson_get_object(pv, "AppArmor", &aa)) > GOJSON_ABSENT)
+		return field_fail(st, "Privileges", "AppArmor", why);
+	m = NULL;
+	if (aa != NULL && (st = gojson_get_string(aa, "Mode", &m)) > GOJSON_ABSENT)
+		return field_fail(st, "AppArmor", "Mode", why);
+	if (m != NULL && strcasecmp(m, "disabled") == 0)
+		rc |= push_str(o, n, "apparmor=unconfined");
+	b = false;
+	if ((st = gojson_get_bool(pv, "NoNewPrivileges", &b)) > GOJSON_ABSENT)
+		return field_fail(st, "Privileges", "NoNewPrivileges", why);
+	if (b)
+		rc |= push_str(o, n, "no-new-privileges");
+	if (rc != 0) {
+		*why = strdup("out of memory while decoding the request body");
+		return BODY_INVALID;
+	}
+	return BODY_OK;
+}
+
+enum body_status request_decode_service(const unsigned char *body, size_t len,
+                                        struct container_spec *spec,
+                                        char **why)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} limits[] = {
+	    {"MemoryBytes", offsetof(struct container_spec, memory)},
+	    {"NanoCPUs", offsetof(struct container_spec, nano_cpus)},
+	    {"Pids", offsetof(struct container_spec, pids_limit)},
+	};
+	json_t *root, *tt = NULL, *cs = NULL, *res = NULL, *lim = NULL, *v;
+	enum gojson_status st;
+	const char *s;
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	ret = BODY_INVALID;
+	if ((st = gojson_get_object(root, "TaskTemplate", &tt)) > GOJSON_ABSENT) {
+		ret = field_fail(st, "ServiceSpec", "TaskTemplate", why);
+		goto out;
+	}
+	if ((ret = service_networks(root, "ServiceSpec", spec, why)) != BODY_OK)
+		goto out;
+	ret = BODY_INVALID;
+	if (tt == NULL)
+		goto done;
+	/* A plugin service installs a plugin on every node; its privileges
+	 * are not a container's, so refuse rather than guess. */
+	if (gojson_get(tt, "PluginSpec", &v) == GOJSON_OK) {
+		*why = strdup("plugin services (TaskTemplate.PluginSpec) cannot be "
+		              "checked");
+		goto out;
+	}
+	if ((ret = service_networks(tt, "TaskTemplate", spec, why)) != BODY_OK)
+		goto out;
+	ret = BODY_INVALID;
+	if ((st = gojson_get_object(tt, "Resources", &res)) > GOJSON_ABSENT ||
+	    (res != NULL &&
+	     (st = gojson_get_object(res, "Limits", &lim)) > GOJSON_ABSENT)) {
+		ret = field_fail(st, "TaskTemplate", "Resources", why);
+		goto out;
+	}
+	for (size_t i = 0; lim != NULL && i < sizeof limits / sizeof limits[0]; i++) {
+		int64_t *dst = (int64_t *)((char *)spec + limits[i].off);
+		if ((st = gojson_get_int64(lim, limits[i].name, dst)) > GOJSON_ABSENT) {
+			ret = field_fail(st, "Limits", limits[i].name, why);
+			goto out;
+		}
+	}
+	if ((st = gojson_get_object(tt, "ContainerSpec", &cs)) > GOJSON_ABSENT) {
+		ret = field_fail(st, "TaskTemplate", "ContainerSpec", why);
+		goto out;
+	}
+	if (cs == NULL)
+		goto done;
+	s = NULL;
+	if ((st = gojson_get_string(cs, "Image", &s)) > GOJSON_ABSENT) {
+		ret = field_fail(st, "ContainerSpec", "Image", why);
+		goto out;
+	}
+	if (s != NULL && (spec->image = strdup(s)) == NULL)
+		goto oom;
+	s = "";
+	if ((st = gojson_get_string(cs, "User", &s)) > GOJSON_ABSENT) {
+		ret = field_fail(st, "ContainerSpec", "User", why);
+		goto out;
+	}
+	if ((spec->user = strdup(s)) == NULL)
+		goto oom;
+	if ((st = gojson_get_bool(cs, "ReadOnly", &spec->readonly_rootfs)) >
+	    GOJSON_ABSENT) {
+		ret = field_fail(st, "ContainerSpec", "ReadOnly", why);
+		goto out;
+	}
+	if ((st = get_strslice(cs, "CapabilityAdd", &spec->cap_add,
+	                       &spec->n_cap_add)) != GOJSON_OK) {
+		ret = field_fail(st, "ContainerSpec", "CapabilityAdd", why);
+		goto out;
+	}
+	if ((st = get_drop_all(cs, "CapabilityDrop", &spec->cap_drop_all)) !=
+	    GOJSON_OK) {
+		ret = field_fail(st, "ContainerSpec", "CapabilityDrop", why);
+		goto out;
+	}
+	if ((st = gojson_get(cs, "Mounts", &v)) == GOJSON_OK) {
+		if (!json_is_array(v)) {
+			ret = field_fail(GOJSON_BADTYPE, "ContainerSpec", "Mounts", why);
+			goto out;
+		}
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *m = json_array_get(v, i);
+			if (!json_is_null(m) &&
+			    (ret = decode_mount(m, spec, why)) != BODY_OK)
+				goto out;
+		}
+	} else if (st != GOJSON_ABSENT) {
+		ret = field_fail(st, "ContainerSpec", "Mounts", why);
+		goto out;
+	}
+	if ((ret = service_privileges(cs, spec, why)) != BODY_OK ||
+	    (ret = decode_sysctls(cs, "ContainerSpec", spec, why)) != BODY_OK)
+		goto out;
+done:
+	json_decref(root);
+	return BODY_OK;
+oom:
+	*why = strdup("out of memory while decoding the request body");
+	ret = BODY_INVALID;
+out:
+	json_decref(root);
+	container_spec_clear(spec);
+	return ret;
 }
 
 /* Whether the decision for action depends on the request body. */
 static bool needs_body(enum action a)
 {
-	return a == ACTION_CONTAINER_CREATE;
+	return a == ACTION_CONTAINER_CREATE || a == ACTION_EXEC_CREATE ||
+	       a == ACTION_CONTAINER_UPDATE || a == ACTION_VOLUME_CREATE ||
+	       a == ACTION_SERVICE_CREATE || a == ACTION_SERVICE_UPDATE;
+}
+
+/* Routes whose decision reads the query string, which dockerd's
+ * ParseForm overrides with the values of a form-encoded body. */
+static bool reads_query(enum action a)
+{
+	switch (a) {
+	case ACTION_IMAGE_CREATE:
+	case ACTION_IMAGE_TAG:
+	case ACTION_IMAGE_PUSH:
+	case ACTION_COMMIT:
+	case ACTION_BUILD:
+	case ACTION_PLUGIN_PULL:
+	case ACTION_PLUGIN_UPGRADE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* True when Content-Type's media type is a URL-encoded form (Go's
+ * mime.ParseMediaType: case-insensitive, parameters after ';'). */
+static bool is_form(const char *ct)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	size_t n = strcspn(ct, ";");
+	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return n == sizeof form - 1 && strncasecmp(ct, form, n) == 0;
+}
+
+/* Why the body of a query-driven request makes its query untrustworthy,
+ * as static text, or NULL when it does not. A pull carries no body; one
+ * that was announced but not forwarded cannot be ruled out as a form. */
+static const char *query_body_why(const struct authz_req *az,
+                                  const struct route *r)
+{
+	if (az->headers_ambiguous)
+		return "the request headers are ambiguous";
+	if (is_form(az->content_type))
+		return "a form-encoded body overrides the query string";
+	if (r->action == ACTION_IMAGE_CREATE && route_query(r, "fromSrc") == NULL &&
+	    az->content_length > 0 && (!az->has_body || az->body_len == 0))
+		return "a pull carries a body that was not forwarded";
+	return NULL;
 }
 
 int request_build(const struct authz_req *az, struct request *rq, char **why)
@@ -202,6 +1015,13 @@ int request_build(const struct authz_req *az, struct request *rq, char **why)
 		*why = strdup(rwhy);
 		return -1;
 	}
+	if (reads_query(rq->route.action)) {
+		const char *qwhy = query_body_why(az, &rq->route);
+		rq->body_status = qwhy != NULL ? BODY_FORM : BODY_NOT_NEEDED;
+		if (qwhy != NULL && (rq->body_why = strdup(qwhy)) == NULL)
+			rq->body_status = BODY_INVALID;
+		return 0;
+	}
 	if (!needs_body(rq->route.action)) {
 		rq->body_status = BODY_NOT_NEEDED;
 		return 0;
@@ -215,8 +1035,29 @@ int request_build(const struct authz_req *az, struct request *rq, char **why)
 		rq->body_why = strdup("RequestBody is not valid base64");
 		return 0;
 	}
-	rq->body_status = request_decode_create(az->body, az->body_len,
-	                                        &rq->create, &rq->body_why);
+	switch (rq->route.action) {
+	case ACTION_EXEC_CREATE:
+		rq->body_status = request_decode_exec(az->body, az->body_len,
+		                                      &rq->exec, &rq->body_why);
+		break;
+	case ACTION_CONTAINER_UPDATE:
+		rq->body_status = request_decode_update(az->body, az->body_len,
+		                                        &rq->update, &rq->body_why);
+		break;
+	case ACTION_SERVICE_CREATE:
+	case ACTION_SERVICE_UPDATE:
+		rq->body_status = request_decode_service(az->body, az->body_len,
+		                                         &rq->create, &rq->body_why);
+		break;
+	case ACTION_VOLUME_CREATE:
+		rq->body_status = request_decode_volume(az->body, az->body_len,
+		                                        &rq->volume, &rq->body_why);
+		break;
+	default:
+		rq->body_status = request_decode_create(az->body, az->body_len,
+		                                        &rq->create, &rq->body_why);
+		break;
+	}
 	return 0;
 }
 
@@ -227,5 +1068,7 @@ void request_clear(struct request *rq)
 	route_clear(&rq->route);
 	free(rq->body_why);
 	container_spec_clear(&rq->create);
+	exec_spec_clear(&rq->exec);
+	volume_spec_clear(&rq->volume);
 	memset(rq, 0, sizeof *rq);
 }

@@ -11,7 +11,9 @@ set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-RULES=(no-root read-only-rootfs resource-limits capabilities registries)
+FIVE=(no-root read-only-rootfs resource-limits capabilities registries)
+RULES=("${FIVE[@]}" privileged host-namespaces host-mounts devices no-new-privileges
+	security-profiles image-tags exec update)
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
@@ -21,7 +23,7 @@ OUT='' ERR='' RC=''
 GOOD_USER=(--user 1000:1000)
 GOOD_RO=(--read-only)
 GOOD_LIMITS=(--memory 64m --cpus 0.5 --pids-limit 50)
-GOOD_CAPS=(--cap-drop ALL)
+GOOD_CAPS=(--cap-drop ALL --security-opt no-new-privileges)
 
 write_policies() {
 	POLICY_ENFORCE=$E2E_DIR/enforce.yaml
@@ -35,6 +37,15 @@ rules:
   resource-limits: {require: [memory, cpus, pids], max: {memory: 4g, cpus: 2, pids: 4096}}
   capabilities: {allow: [NET_BIND_SERVICE]}
   registries: {allow: [registry.example.com, ghcr.io/acme]}
+  privileged: deny
+  host-namespaces: deny
+  host-mounts: deny
+  devices: deny
+  no-new-privileges: deny
+  security-profiles: deny
+  image-tags: deny
+  exec: deny
+  update: deny
 EOF
 	sed 's/^  read-only-rootfs: deny$/  read-only-rootfs: audit/' \
 		"$POLICY_ENFORCE" >"$POLICY_AUDIT"
@@ -200,7 +211,7 @@ case_registry_denied() {
 
 case_all_five_denied() {
 	d run --rm --user 0 --cap-add SYS_ADMIN "$E2E_IMAGE_BAD" echo ok
-	expect_denied_for "${RULES[@]}" || return 1
+	expect_denied_for "${FIVE[@]}" no-new-privileges || return 1
 	# One message: a single "denied by plugin" line carries them all.
 	[ "$(grep -c 'authorization denied by plugin' "$ERR")" = 1 ] ||
 		fail "expected exactly one deny message"
@@ -223,7 +234,7 @@ case_multiline_msg_intact() {
 	d run --rm --user 0 --cap-add SYS_ADMIN "$E2E_IMAGE_BAD" echo ok
 	expect_rc 125 || return 1
 	local r
-	for r in "${RULES[@]}"; do
+	for r in "${FIVE[@]}"; do
 		grep -Eq "(^|: )\[$r\] [^;]+; .+" "$ERR" ||
 			fail "no line '[$r] what; how to fix' in stderr" || return 1
 	done
@@ -277,6 +288,162 @@ EOF
 	[ "$before" = "$after" ] || fail "a container was created" || return 1
 	d ps -a --format '{{.Names}}'
 	expect_not_in "$OUT" "e2e-raw"
+}
+
+# The other doors: each run is compliant but for one flag.
+good_run() {
+	d run --rm "${GOOD_USER[@]}" "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" "${GOOD_CAPS[@]}" "$@"
+}
+
+case_privileged_denied() {
+	good_run --privileged "$E2E_IMAGE_OK" echo ok
+	expect_denied_for privileged
+}
+
+case_host_network_denied() {
+	good_run --network host "$E2E_IMAGE_OK" echo ok
+	expect_denied_for host-namespaces || return 1
+	expect_in "$ERR" "remove --network host"
+}
+
+case_host_root_bind_denied() {
+	good_run -v /:/host "$E2E_IMAGE_OK" echo ok
+	expect_denied_for host-mounts || return 1
+	expect_in "$ERR" "host path / is protected"
+}
+
+case_docker_sock_dotdot_denied() {
+	good_run -v /var/run//docker.sock:/s --mount type=bind,src=/etc/../etc/,dst=/x \
+		"$E2E_IMAGE_OK" echo ok
+	expect_denied_for host-mounts || return 1
+	expect_in "$ERR" "host path /var/run/docker.sock is protected" || return 1
+	expect_in "$ERR" "host path /etc is protected"
+}
+
+case_seccomp_unconfined_denied() {
+	good_run --security-opt seccomp=unconfined "$E2E_IMAGE_OK" echo ok
+	expect_denied_for security-profiles
+}
+
+case_no_new_privileges_missing_denied() {
+	d run --rm "${GOOD_USER[@]}" "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" --cap-drop ALL \
+		"$E2E_IMAGE_OK" echo ok
+	expect_denied_for no-new-privileges
+}
+
+case_device_denied() {
+	good_run --device /dev/null:/dev/xnull "$E2E_IMAGE_OK" echo ok
+	expect_denied_for devices
+}
+
+# exec and update on a running, compliant container.
+RUNNER=e2e-runner-$$
+
+case_runner_starts() {
+	d run -d --name "$RUNNER" "${GOOD_USER[@]}" "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" \
+		"${GOOD_CAPS[@]}" "$E2E_IMAGE_OK" sleep 300
+	expect_rc 0
+}
+
+case_exec_plain_runs() {
+	d exec "$RUNNER" id -u
+	expect_rc 0 || return 1
+	[ "$(cat "$OUT")" = 1000 ] || fail "expected uid 1000 from exec"
+}
+
+case_exec_root_denied() {
+	d exec -u 0 "$RUNNER" id -u
+	[ "$RC" != 0 ] || fail "exec -u 0 succeeded" || return 1
+	expect_deny_msg "\[exec\] exec would run as root" || return 1
+	expect_not_in "$OUT" "^0$"
+}
+
+case_exec_privileged_denied() {
+	d exec --privileged "$RUNNER" id -u
+	[ "$RC" != 0 ] || fail "exec --privileged succeeded" || return 1
+	expect_deny_msg "\[exec\] privileged exec"
+}
+
+case_update_within_runs() {
+	d update --pids-limit 100 "$RUNNER"
+	expect_rc 0
+}
+
+case_update_remove_denied() {
+	d update --pids-limit -1 "$RUNNER"
+	[ "$RC" != 0 ] || fail "update --pids-limit -1 succeeded" || return 1
+	expect_deny_msg "\[update\] update would remove the PID limit" || return 1
+	d inspect --format '{{.HostConfig.PidsLimit}}' "$RUNNER"
+	[ "$(cat "$OUT")" = 100 ] || fail "PidsLimit changed to $(cat "$OUT")"
+}
+
+case_update_over_denied() {
+	d update --memory 8g --memory-swap 16g "$RUNNER"
+	[ "$RC" != 0 ] || fail "update --memory 8g succeeded" || return 1
+	expect_deny_msg "\[update\] update would raise the memory limit to 8g"
+}
+
+case_runner_removed() {
+	d rm -f "$RUNNER"
+	expect_rc 0
+}
+
+# A named volume that binds the host is judged when it is created.
+case_bind_volume_of_root_denied() {
+	d volume create --driver local --opt type=none --opt o=bind --opt device=/ e2e-rootvol
+	[ "$RC" != 0 ] || fail "docker volume create succeeded" || return 1
+	expect_deny_msg "\[host-mounts\] host path / is protected" || return 1
+	d volume ls -q
+	expect_not_in "$OUT" "^e2e-rootvol$"
+}
+
+case_plain_volume_created() {
+	d volume create e2e-plainvol
+	expect_rc 0 || return 1
+	d volume rm e2e-plainvol
+	expect_rc 0
+}
+
+# Image ingress: registries judges every route that names an image.
+case_tag_unapproved_source_denied() {
+	local before after
+	before=$(images_all)
+	d tag "$E2E_IMAGE_BAD" registry.example.com/laundered:1
+	[ "$RC" != 0 ] || fail "docker tag succeeded" || return 1
+	expect_deny_msg "\[registries\] image evil\.example\.org/busybox is not from an approved registry" ||
+		return 1
+	after=$(images_all)
+	[ "$before" = "$after" ] || fail "docker images changed:" "$before" "->" "$after"
+}
+
+case_tag_approved_runs() {
+	d tag "$E2E_IMAGE_OK" registry.example.com/team/busybox:e2e-$$
+	expect_rc 0 || return 1
+	d rmi registry.example.com/team/busybox:e2e-$$
+	expect_rc 0
+}
+
+case_pull_unapproved_denied() {
+	d pull evil.example.org/x:1
+	[ "$RC" != 0 ] || fail "docker pull succeeded" || return 1
+	expect_deny_msg "\[registries\] image evil\.example\.org/x is not from an approved registry" ||
+		return 1
+	# Denied before dockerd tried the network.
+	expect_not_in "$ERR" "no such host|dial tcp|lookup"
+}
+
+case_load_denied() {
+	d save -o "$E2E_DIR/img.tar" "$E2E_IMAGE_OK"
+	expect_rc 0 || return 1
+	d load -i "$E2E_DIR/img.tar"
+	[ "$RC" != 0 ] || fail "docker load succeeded" || return 1
+	expect_deny_msg "\[registries\] docker load brings in images whose origin cannot be checked"
+}
+
+case_push_unapproved_denied() {
+	d push "$E2E_IMAGE_BAD"
+	[ "$RC" != 0 ] || fail "docker push succeeded" || return 1
+	expect_deny_msg "\[registries\] image name evil\.example\.org/busybox is not under an approved registry"
 }
 
 # The same body on the plain path is denied too (sanity check of the above).
@@ -440,6 +607,28 @@ main() {
 	t "sock: ps, images, logs, inspect, wait, rm work" case_read_commands_work
 	t "sock: raw POST /v1.41/containers/%63reate as root is 403" case_raw_encoded_path_denied
 	t "sock: raw POST /containers/create as root is 403" case_raw_plain_path_denied
+	t "sock: --privileged denied [privileged] only" case_privileged_denied
+	t "sock: --network host denied [host-namespaces] only" case_host_network_denied
+	t "sock: -v /:/host denied [host-mounts] only" case_host_root_bind_denied
+	t "sock: docker.sock via // and /etc via .. denied [host-mounts]" case_docker_sock_dotdot_denied
+	t "sock: seccomp=unconfined denied [security-profiles] only" case_seccomp_unconfined_denied
+	t "sock: no no-new-privileges denied [no-new-privileges] only" case_no_new_privileges_missing_denied
+	t "sock: --device denied [devices] only" case_device_denied
+	t "sock: a local bind volume of / denied [host-mounts]" case_bind_volume_of_root_denied
+	t "sock: a plain named volume is created" case_plain_volume_created
+	t "sock: docker tag of an unapproved image to an approved name denied" case_tag_unapproved_source_denied
+	t "sock: docker tag between approved names runs" case_tag_approved_runs
+	t "sock: docker pull from an unapproved registry denied" case_pull_unapproved_denied
+	t "sock: docker load denied" case_load_denied
+	t "sock: docker push to an unapproved registry denied" case_push_unapproved_denied
+	t "sock: a compliant container starts" case_runner_starts
+	t "sock: docker exec (container's user) runs" case_exec_plain_runs
+	t "sock: docker exec -u 0 denied [exec]" case_exec_root_denied
+	t "sock: docker exec --privileged denied [exec]" case_exec_privileged_denied
+	t "sock: docker update --pids-limit 100 runs" case_update_within_runs
+	t "sock: docker update --pids-limit -1 denied [update]" case_update_remove_denied
+	t "sock: docker update --memory 8g denied [update]" case_update_over_denied
+	t "sock: the container is removed" case_runner_removed
 	t "sock: dockgate logged its decisions" case_dockgate_logs_decisions
 	e2e_stop_dockerd
 	t_after_plugin "sock: SIGTERM stops dockgate and removes its socket" case_sigterm_removes_socket

@@ -9,7 +9,7 @@
  * Build and run from the repository root:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
  *       $(pkg-config --cflags yaml-0.1) tests/fuzz/fuzz_policy.c \
- *       plugin/policy.c plugin/policy_load.c plugin/imageref.c \
+ *       plugin/policy.c plugin/policy_load.c plugin/imageref.c plugin/hostpath.c \
  *       $(pkg-config --libs yaml-0.1) -o fuzz_policy
  *   ./fuzz_policy -max_total_time=60 tests/fuzz/corpus/policy
  */

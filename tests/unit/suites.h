@@ -13,6 +13,7 @@ Suite *request_suite(void);
 Suite *policy_suite(void);
 Suite *eval_suite(void);
 Suite *selfprotect_suite(void);
+Suite *hostpath_suite(void);
 Suite *verdicts_suite(void);
 
 #endif

@@ -331,6 +331,43 @@ START_TEST(test_fixed_replies)
 }
 END_TEST
 
+START_TEST(test_decode_headers)
+{
+	static const struct {
+		const char *json;
+		const char *ct;
+		long long cl;
+		bool ambiguous;
+	} cases[] = {
+	    {"{\"RequestHeaders\":{\"Content-Type\":\"application/json\","
+	     "\"Content-Length\":\"12\"}}",
+	     "application/json", 12, false},
+	    {"{}", NULL, -1, false},
+	    {"{\"requestheaders\":{\"content-type\":\"x\"}}", "x", -1, false},
+	    {"{\"RequestHeaders\":{\"Content-Type\":\"a\",\"content-type\":\"b\"}}",
+	     "a", -1, true},
+	    {"{\"RequestHeaders\":{\"Content-Length\":\"-1\"}}", NULL, -1, true},
+	    {"{\"RequestHeaders\":{\"Content-Length\":\"12x\"}}", NULL, -1, true},
+	    {"{\"RequestHeaders\":{\"Content-Type\":7}}", NULL, -1, true},
+	    {"{\"RequestHeaders\":[\"Content-Type\"]}", NULL, -1, true},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct authz_req az;
+		char *why = NULL;
+		ck_assert_int_eq(authz_req_decode(cases[i].json, strlen(cases[i].json),
+		                                  &az, &why),
+		                 0);
+		if (cases[i].ct == NULL)
+			ck_assert_ptr_null(az.content_type);
+		else
+			ck_assert_str_eq(az.content_type, cases[i].ct);
+		ck_assert_int_eq(az.content_length, cases[i].cl);
+		ck_assert_int_eq(az.headers_ambiguous, cases[i].ambiguous);
+		authz_req_clear(&az);
+	}
+}
+END_TEST
+
 Suite *authz_proto_suite(void)
 {
 	Suite *s = suite_create("authz_proto");
@@ -340,6 +377,7 @@ Suite *authz_proto_suite(void)
 	tcase_add_loop_test(tc, test_decode_bad, 0, (int)N(bad_cases));
 	tcase_add_test(tc, test_decode_ambiguous_key);
 	tcase_add_test(tc, test_decode_len);
+	tcase_add_test(tc, test_decode_headers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reply");

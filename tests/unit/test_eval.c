@@ -86,15 +86,112 @@ static const struct {
     {RULE_AUTHZ_REQUEST, REASON_URI_INVALID, NULL, "bad %-escape",
      "[authz-request] request cannot be decoded (bad %-escape); send a "
      "well-formed Docker API request"},
+    {RULE_PRIVILEGED, REASON_PRIVILEGED, NULL, NULL,
+     "[privileged] privileged containers have full access to the host; remove "
+     "--privileged and add only the capabilities or devices the program needs"},
+    {RULE_HOST_NAMESPACES, REASON_HOST_NS, "userns", "host",
+     "[host-namespaces] container would share the host's user namespace "
+     "(userns mode \"host\"); remove --userns host"},
+    {RULE_HOST_NAMESPACES, REASON_CONTAINER_NS, "pid", "container:db",
+     "[host-namespaces] container would join another container's PID "
+     "namespace (\"container:db\"), which the policy does not allow; remove "
+     "--pid container:..."},
+    {RULE_HOST_MOUNTS, REASON_MOUNT_PROTECTED, "/var", "/var/lib/docker",
+     "[host-mounts] host path /var contains protected path /var/lib/docker; "
+     "mount a named volume (-v NAME:/path) or an unprotected host directory "
+     "instead"},
+    {RULE_HOST_MOUNTS, REASON_MOUNT_PROTECTED, "/etc/ssl", "/etc",
+     "[host-mounts] host path /etc/ssl lies under protected path /etc; mount "
+     "a named volume (-v NAME:/path) or an unprotected host directory "
+     "instead"},
+    {RULE_HOST_MOUNTS, REASON_MOUNT_NOT_ALLOWED, "/opt", "/srv",
+     "[host-mounts] host path /opt is not an allowed bind source; mount a "
+     "named volume or a path under one of: /srv"},
+    {RULE_HOST_MOUNTS, REASON_MOUNT_RELATIVE, "etc", NULL,
+     "[host-mounts] bind source \"etc\" is not an absolute path; give the "
+     "host path from /"},
+    {RULE_HOST_MOUNTS, REASON_VOLUMES_FROM, "db", NULL,
+     "[host-mounts] --volumes-from db would inherit mounts that cannot be "
+     "checked; mount the volumes by name instead (-v NAME:/path)"},
+    {RULE_DEVICES, REASON_DEVICES, "DeviceRequests", NULL,
+     "[devices] host device access (DeviceRequests) is not allowed; remove "
+     "--gpus"},
+    {RULE_NO_NEW_PRIVILEGES, REASON_NNP_MISSING, NULL, NULL,
+     "[no-new-privileges] no-new-privileges is not set, so setuid programs "
+     "can gain privileges; add --security-opt no-new-privileges"},
+    {RULE_SECURITY_PROFILES, REASON_UNCONFINED, "label:disable", NULL,
+     "[security-profiles] security option \"label:disable\" turns "
+     "confinement off; remove --security-opt label:disable"},
+    {RULE_SECURITY_PROFILES, REASON_SYSCTL, "kernel.msgmax", "net.core.*",
+     "[security-profiles] sysctl kernel.msgmax is not allowed; remove --sysctl "
+     "kernel.msgmax (the policy allows: net.core.*)"},
+    {RULE_IMAGE_TAGS, REASON_TAG_LATEST, "docker.io/library/nginx:latest",
+     NULL,
+     "[image-tags] image docker.io/library/nginx:latest has no tag, so it "
+     "means latest; name a version tag or a digest, e.g. app:1.4.2 or "
+     "app@sha256:..."},
+    {RULE_EXEC, REASON_EXEC_USER_INVALID, "-1", NULL,
+     "[exec] exec user \"-1\" is not a valid uid:gid (ids are 0 to "
+     "2147483647); exec as a non-root numeric user, e.g. -u 1000:1000"},
+    {RULE_UPDATE, REASON_UPDATE_OVER, "cpus", "2500000000|2000000000",
+     "[update] update would raise the CPU limit to 2.5, above the maximum 2; "
+     "set --cpus 2 or lower"},
+    {RULE_CAPABILITIES, REASON_CAP_DROP_ALL, NULL, NULL,
+     "[capabilities] the default capabilities are kept; add --cap-drop ALL "
+     "and --cap-add only what the program needs"},
+    {RULE_REGISTRIES, REASON_TARGET_MISSING, "repo", NULL,
+     "[registries] no image name given (parameter 'repo'); name the image "
+     "under an approved registry"},
+    {RULE_REGISTRIES, REASON_TARGET_INVALID, "A//b", "invalid reference format",
+     "[registries] image name \"A//b\" cannot be checked (invalid reference "
+     "format); use a name like registry.example.com/team/app:1.0"},
+    {RULE_REGISTRIES, REASON_IMPORT_DENIED, NULL, NULL,
+     "[registries] docker import creates images whose content cannot be "
+     "checked; build or pull the image from an approved registry instead"},
+    {RULE_API, REASON_API_DEFAULT, "POST /networks/create", NULL,
+     "[api] POST /networks/create is not in the policy's api allow list and "
+     "the default is deny; ask the platform team to allow it"},
+    {RULE_REQUEST_BODY, REASON_BODY_FORM, NULL, "the request headers are ambiguous",
+     "[request-body] the parameters this request is judged by may be replaced "
+     "by its body (the request headers are ambiguous); send them in the query "
+     "string with no form-encoded body"},
 };
 
 START_TEST(test_render)
 {
 	struct violation v = {renders[_i].rule, renders[_i].reason, true,
 	                      (char *)(uintptr_t)renders[_i].arg,
-	                      (char *)(uintptr_t)renders[_i].arg2};
+	                      (char *)(uintptr_t)renders[_i].arg2, false};
 	char *got = decision_render_violation(&v);
 	ck_assert_str_eq(got, renders[_i].want);
+	free(got);
+}
+END_TEST
+
+/* A service's fix names docker service's flags. */
+START_TEST(test_render_service)
+{
+	struct violation v = {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, true,
+	                      (char *)"memory,cpus,pids", (char *)"0|0|0", true};
+	char *got = decision_render_violation(&v);
+	ck_assert_str_eq(got, "[resource-limits] no memory, CPU or PID limits; "
+	                      "add --limit-memory 512m --limit-cpu 1 "
+	                      "--limit-pids 256");
+	free(got);
+	v.reason = REASON_LIMIT_OVER;
+	v.arg = (char *)"memory";
+	v.arg2 = (char *)"8589934592|4294967296";
+	got = decision_render_violation(&v);
+	ck_assert_str_eq(got, "[resource-limits] memory limit 8g is above the "
+	                      "maximum 4g; set --limit-memory 4g or lower");
+	free(got);
+	struct violation n = {RULE_NO_NEW_PRIVILEGES, REASON_NNP_MISSING, true,
+	                      NULL, NULL, true};
+	got = decision_render_violation(&n);
+	ck_assert_str_eq(got, "[no-new-privileges] no-new-privileges is not set, "
+	                      "so setuid programs can gain privileges; set "
+	                      "Privileges.NoNewPrivileges in the service spec "
+	                      "(Docker API 1.44 or later)");
 	free(got);
 }
 END_TEST
@@ -192,6 +289,7 @@ Suite *eval_suite(void)
 {
 	Suite *s = suite_create("eval");
 	TCase *tc = tcase_create("render");
+	tcase_add_test(tc, test_render_service);
 	tcase_add_loop_test(tc, test_render, 0,
 	                    (int)(sizeof renders / sizeof renders[0]));
 	tcase_add_test(tc, test_message_layout);

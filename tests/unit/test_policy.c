@@ -524,6 +524,45 @@ START_TEST(test_parse_cpus)
 }
 END_TEST
 
+static const struct {
+	const char *pattern, *method, *path;
+	bool want;
+} api_matches[] = {
+    {"POST /images/load", "POST", "/images/load", true},
+    {"POST /images/load", "post", "/images/load", true},
+    {"post /images/load", "POST", "/images/load", true},
+    {"POST /images/load", "GET", "/images/load", false},
+    {"POST /images/load", "POST", "/images/load/x", false},
+    {"POST /images/load", "POST", "/images", false},
+    {"* /plugins/**", "DELETE", "/plugins/x", true},
+    {"* /plugins/**", "POST", "/plugins/a/b/c", true},
+    {"* /plugins/**", "GET", "/plugins", true},
+    {"* /plugins/**", "GET", "/pluginsx", false},
+    {"POST /containers/*/exec", "POST", "/containers/abc/exec", true},
+    {"POST /containers/*/exec", "POST", "/containers/a/b/exec", false},
+    {"POST /containers/**/exec", "POST", "/containers/a/b/exec", true},
+    {"GET /**", "GET", "/", true},
+    {"GET /", "GET", "/", true},
+    {"GET /", "GET", "/info", false},
+    {"GET /v*", "GET", "/version", true},
+    {"GET /*s*n", "GET", "/version", true},
+    {"GET /*s*n", "GET", "/versio", false},
+    {"GET /**/json", "GET", "/containers/x/json", true},
+    {"GET /**/json", "GET", "/json", true},
+};
+
+START_TEST(test_api_match)
+{
+	bool got = policy_api_match(api_matches[_i].pattern, api_matches[_i].method,
+	                            api_matches[_i].path);
+	ck_assert_msg(got == api_matches[_i].want, "'%s' vs %s %s: got %d",
+	              api_matches[_i].pattern, api_matches[_i].method,
+	              api_matches[_i].path, got);
+	const char *why;
+	ck_assert(policy_api_valid(api_matches[_i].pattern, &why));
+}
+END_TEST
+
 Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -553,6 +592,8 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, test_buffer_api);
 	tcase_add_test(tc, test_parse_memory);
 	tcase_add_test(tc, test_parse_cpus);
+	tcase_add_loop_test(tc, test_api_match, 0,
+	                    sizeof api_matches / sizeof api_matches[0]);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -28,6 +28,8 @@ static const char *body_status_name(enum body_status st)
 		return "INVALID";
 	case BODY_AMBIGUOUS:
 		return "AMBIGUOUS";
+	case BODY_FORM:
+		return "FORM";
 	}
 	return "?";
 }
@@ -614,6 +616,151 @@ START_TEST(test_build_capture)
 }
 END_TEST
 
+/* --- the escape fields, exec, update, volume, service -------------------- */
+
+START_TEST(test_capture_escapes)
+{
+	struct container_spec spec;
+	char *why;
+	size_t len;
+	unsigned char *body = capture_body("create-binds.1.json", &len);
+	ck_assert_int_eq(request_decode_create(body, len, &spec, &why), BODY_OK);
+	ck_assert_uint_eq(spec.n_host_paths, 3);
+	ck_assert_str_eq(spec.host_paths[0].path, "/");
+	ck_assert_str_eq(spec.host_paths[1].path, "/var/run/docker.sock");
+	ck_assert_str_eq(spec.host_paths[2].path, "/etc");
+	ck_assert_str_eq(spec.host_paths[2].origin, "Binds");
+	container_spec_clear(&spec);
+	free(body);
+
+	body = capture_body("create-mounts.1.json", &len);
+	ck_assert_int_eq(request_decode_create(body, len, &spec, &why), BODY_OK);
+	ck_assert_uint_eq(spec.n_host_paths, 1);
+	ck_assert_str_eq(spec.host_paths[0].path, "/etc");
+	ck_assert_str_eq(spec.host_paths[0].origin, "Mounts");
+	container_spec_clear(&spec);
+	free(body);
+
+	body = capture_body("create-host-ns.1.json", &len);
+	ck_assert_int_eq(request_decode_create(body, len, &spec, &why), BODY_OK);
+	ck_assert_str_eq(spec.ns_mode[NS_NETWORK], "host");
+	ck_assert_str_eq(spec.ns_mode[NS_PID], "host");
+	ck_assert_str_eq(spec.ns_mode[NS_IPC], "host");
+	ck_assert_str_eq(spec.ns_mode[NS_UTS], "host");
+	ck_assert_str_eq(spec.ns_mode[NS_USERNS], "host");
+	container_spec_clear(&spec);
+	free(body);
+
+	body = capture_body("create-unconfined.1.json", &len);
+	ck_assert_int_eq(request_decode_create(body, len, &spec, &why), BODY_OK);
+	ck_assert_uint_eq(spec.n_security_opt, 3);
+	ck_assert_str_eq(spec.security_opt[0], "seccomp=unconfined");
+	container_spec_clear(&spec);
+	free(body);
+
+	body = capture_body("create-devices.1.json", &len);
+	ck_assert_int_eq(request_decode_create(body, len, &spec, &why), BODY_OK);
+	ck_assert_uint_eq(spec.n_devices, 1);
+	ck_assert_uint_eq(spec.n_device_cgroup_rules, 1);
+	container_spec_clear(&spec);
+	free(body);
+
+	body = capture_body("create-privileged.1.json", &len);
+	ck_assert_int_eq(request_decode_create(body, len, &spec, &why), BODY_OK);
+	ck_assert(spec.privileged);
+	container_spec_clear(&spec);
+	free(body);
+
+	body = capture_body("create-hardened.1.json", &len);
+	ck_assert_int_eq(request_decode_create(body, len, &spec, &why), BODY_OK);
+	ck_assert(spec.cap_drop_all);
+	ck_assert(!spec.privileged);
+	container_spec_clear(&spec);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_exec_update_volume)
+{
+	char *why;
+	size_t len;
+	struct exec_spec ex;
+	unsigned char *body = capture_body("exec-root.2.json", &len);
+	ck_assert_int_eq(request_decode_exec(body, len, &ex, &why), BODY_OK);
+	ck_assert_str_eq(ex.user, "0");
+	ck_assert(!ex.privileged);
+	exec_spec_clear(&ex);
+	free(body);
+	body = capture_body("exec-privileged.2.json", &len);
+	ck_assert_int_eq(request_decode_exec(body, len, &ex, &why), BODY_OK);
+	ck_assert_str_eq(ex.user, "");
+	ck_assert(ex.privileged);
+	exec_spec_clear(&ex);
+	free(body);
+	const char *bad = "{\"User\":1}";
+	ck_assert_int_eq(request_decode_exec((const unsigned char *)bad,
+	                                     strlen(bad), &ex, &why),
+	                 BODY_INVALID);
+	ck_assert_ptr_null(ex.user);
+	check_why("exec", why, "ExecConfig.User has the wrong JSON type");
+	free(why);
+
+	struct update_spec up;
+	body = capture_body("update-memory.1.json", &len);
+	ck_assert_int_eq(request_decode_update(body, len, &up, &why), BODY_OK);
+	ck_assert_int_eq(up.memory, 536870912);
+	ck_assert(up.has_pids_limit);
+	ck_assert_int_eq(up.pids_limit, 200);
+	free(body);
+	const char *nul = "{\"PidsLimit\":null}";
+	ck_assert_int_eq(request_decode_update((const unsigned char *)nul,
+	                                       strlen(nul), &up, &why),
+	                 BODY_OK);
+	ck_assert(!up.has_pids_limit);
+
+	struct volume_spec vol;
+	body = capture_body("volume-bind.1.json", &len);
+	ck_assert_int_eq(request_decode_volume(body, len, &vol, &why), BODY_OK);
+	ck_assert_uint_eq(vol.n_host_paths, 1);
+	ck_assert_str_eq(vol.host_paths[0].path, "/");
+	ck_assert_str_eq(vol.host_paths[0].origin, "volume options");
+	volume_spec_clear(&vol);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_service)
+{
+	struct container_spec spec;
+	char *why;
+	const char *b =
+	    "{\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"x:1\",\"User\":"
+	    "\"0\",\"ReadOnly\":true,\"CapabilityAdd\":[\"NET_RAW\"],"
+	    "\"CapabilityDrop\":[\"all\"],\"Mounts\":[{\"Type\":\"bind\","
+	    "\"Source\":\"/srv\"}],\"Privileges\":{\"NoNewPrivileges\":true,"
+	    "\"SELinuxContext\":{\"Disable\":true}}},\"Resources\":{\"Limits\":"
+	    "{\"MemoryBytes\":1,\"NanoCPUs\":2,\"Pids\":3}},\"Networks\":[{"
+	    "\"Target\":\"host\"}]}}";
+	ck_assert_int_eq(request_decode_service((const unsigned char *)b,
+	                                        strlen(b), &spec, &why),
+	                 BODY_OK);
+	ck_assert_str_eq(spec.image, "x:1");
+	ck_assert_str_eq(spec.user, "0");
+	ck_assert(spec.readonly_rootfs);
+	ck_assert(spec.cap_drop_all);
+	ck_assert_uint_eq(spec.n_cap_add, 1);
+	ck_assert_int_eq(spec.memory, 1);
+	ck_assert_int_eq(spec.nano_cpus, 2);
+	ck_assert_int_eq(spec.pids_limit, 3);
+	ck_assert_str_eq(spec.ns_mode[NS_NETWORK], "host");
+	ck_assert_uint_eq(spec.n_host_paths, 1);
+	ck_assert_uint_eq(spec.n_security_opt, 2);
+	ck_assert_str_eq(spec.security_opt[0], "label=disable");
+	ck_assert_str_eq(spec.security_opt[1], "no-new-privileges");
+	container_spec_clear(&spec);
+}
+END_TEST
+
 Suite *request_suite(void)
 {
 	Suite *s = suite_create("request");
@@ -628,6 +775,9 @@ Suite *request_suite(void)
 	tc = tcase_create("build");
 	tcase_add_loop_test(tc, test_build, 0, (int)N(build_cases));
 	tcase_add_test(tc, test_build_capture);
+	tcase_add_test(tc, test_capture_escapes);
+	tcase_add_test(tc, test_exec_update_volume);
+	tcase_add_test(tc, test_service);
 	suite_add_tcase(s, tc);
 	return s;
 }
