@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /lib/systemd/system
 
-PKGS = libmicrohttpd jansson yaml-0.1
+PKGS = libmicrohttpd jansson yaml-0.1 libcrypto
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
        -Wstrict-prototypes -Wmissing-prototypes
 # Lazily expanded: pkg-config runs only when a compile needs it, so `make
@@ -81,6 +81,7 @@ check-policies: $(BUILD)/dockgate
 
 integration: $(BUILD)/dockgate
 	DOCKGATE=$(BUILD)/dockgate tests/integration/run.sh
+	DOCKGATE=$(BUILD)/dockgate tests/integration/operations.sh
 
 asan:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
@@ -92,6 +93,8 @@ test-asan: asan
 		build/asan/test_unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		DOCKGATE=build/asan/dockgate tests/integration/run.sh
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		DOCKGATE=build/asan/dockgate DOCKGATE_SLOW=1 tests/integration/operations.sh
 
 # Unit tests in one process (no fork) and the integration test under
 # memcheck: any error or definite/indirect leak fails.
@@ -101,6 +104,8 @@ test-valgrind: $(BUILD)/test_unit $(BUILD)/dockgate
 	CK_FORK=no $(VALGRIND) $(BUILD)/test_unit
 	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
 		tests/integration/run.sh
+	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
+		tests/integration/operations.sh
 
 e2e: $(BUILD)/dockgate
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate tests/e2e/run.sh
@@ -124,10 +129,11 @@ install: $(BUILD)/dockgate
 	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' contrib/systemd/dockgate.service \
 		>$(DESTDIR)$(UNITDIR)/dockgate.service
 	install -m 0644 contrib/systemd/dockgate.socket $(DESTDIR)$(UNITDIR)/dockgate.socket
+	install -D -m 0644 contrib/logrotate/dockgate $(DESTDIR)/etc/logrotate.d/dockgate
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/dockgate $(DESTDIR)$(UNITDIR)/dockgate.service \
-		$(DESTDIR)$(UNITDIR)/dockgate.socket
+		$(DESTDIR)$(UNITDIR)/dockgate.socket $(DESTDIR)/etc/logrotate.d/dockgate
 	@echo "left $(DESTDIR)/etc/dockgate/policy.yaml in place"
 
 format-check:

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "decide.h"
 #include "policy.h"
 
 struct server_config {
@@ -14,6 +15,7 @@ struct server_config {
 	size_t max_body;         /* bytes; larger AuthZ requests are denied */
 	unsigned idle_timeout;   /* seconds before an idle connection closes */
 	FILE *log;               /* decision log; NULL for none */
+	const struct decide_hooks *hooks; /* audit log, metrics; NULL for none */
 };
 
 struct server;

@@ -25,6 +25,12 @@ static long elapsed_us(const struct timespec *t0)
 char *decide(const struct policy *p, const char *data, size_t len,
              bool *allow, FILE *log)
 {
+	return decide_hooked(p, data, len, allow, log, NULL);
+}
+
+char *decide_hooked(const struct policy *p, const char *data, size_t len,
+                    bool *allow, FILE *log, const struct decide_hooks *h)
+{
 	struct timespec t0;
 	struct authz_req az;
 	struct request rq;
@@ -55,7 +61,10 @@ char *decide(const struct policy *p, const char *data, size_t len,
 	char *msg = d.allow ? NULL : decision_message(&d);
 	char *reply = authz_reply(d.allow, msg);
 	*allow = d.allow && reply != NULL;
-	audit_log(log, have_rq ? &rq : NULL, &d, elapsed_us(&t0));
+	long latency = elapsed_us(&t0);
+	audit_log(log, have_rq ? &rq : NULL, &d, latency);
+	if (h != NULL && h->record != NULL)
+		h->record(h->cls, p, have_rq ? &rq : NULL, &d, latency);
 
 	free(msg);
 	decision_clear(&d);

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "auditlog.h"
 #include "decide.h"
 #include "policy.h"
 #include "server.h"
@@ -25,6 +26,7 @@
 
 static const char usage[] =
     "usage: dockgate serve [--policy FILE] [--socket PATH] [--threads N]\n"
+    "                      [--audit-log PATH|-]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [REQUEST.json | -]\n"
     "       dockgate --version\n"
@@ -32,7 +34,10 @@ static const char usage[] =
     "serve   answer dockerd's authorization requests (--authorization-plugin)\n"
     "        defaults: --policy " DEFAULT_POLICY "\n"
     "                  --socket " DEFAULT_SOCKET "\n"
-    "        SIGHUP reloads the policy; SIGINT/SIGTERM stop.\n"
+    "        --audit-log PATH  one JSON record per decision, appended to\n"
+    "                          PATH (\"-\": standard output)\n"
+    "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
+    "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
     "eval    decide one AuthZReq JSON offline; prints the reply;\n"
     "        exit 0 allow, 1 deny, 2 error\n";
@@ -188,16 +193,34 @@ static int count_rules(const struct policy *p)
 	return n;
 }
 
+/* Everything a decision feeds besides its reply. */
+struct observers {
+	struct auditlog *audit;
+};
+
+static void observe(void *cls, const struct policy *p,
+                    const struct request *rq, const struct decision *d,
+                    long latency_us)
+{
+	struct observers *o = cls;
+	auditlog_write(o->audit, p, rq, d, latency_us);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
+	const char *audit_path = NULL;
 	unsigned threads = 0;
+	struct observers obs = {0};
+	struct decide_hooks hooks = {observe, &obs};
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
 			policy_path = argv[++i];
 		else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
 			socket_path = argv[++i];
+		else if (strcmp(argv[i], "--audit-log") == 0 && i + 1 < argc)
+			audit_path = argv[++i];
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			char *end;
 			long t = strtol(argv[++i], &end, 10);
@@ -229,9 +252,19 @@ static int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
+
+	char *why = NULL;
+	if (audit_path != NULL &&
+	    (obs.audit = auditlog_open(audit_path, &why)) == NULL) {
+		fprintf(stderr, "dockgate: %s\n", why ? why : "cannot open the audit log");
+		free(why);
+		policy_unref(p);
+		return 1;
+	}
 
 	int fd = inherited_socket();
 	struct server_config cfg = {
@@ -241,12 +274,13 @@ static int cmd_serve(int argc, char **argv)
 	    .max_body = MAX_AUTHZ_BODY,
 	    .idle_timeout = 60,
 	    .log = stderr,
+	    .hooks = &hooks,
 	};
-	char *why = NULL;
 	struct server *s = server_start(&cfg, p, &why);
 	if (s == NULL) {
 		fprintf(stderr, "dockgate: %s\n", why ? why : "cannot start");
 		free(why);
+		auditlog_close(obs.audit);
 		policy_unref(p);
 		return 1;
 	}
@@ -260,6 +294,14 @@ static int cmd_serve(int argc, char **argv)
 		int sig;
 		if (sigwait(&set, &sig) != 0)
 			continue;
+		if (sig == SIGUSR1) {
+			/* logrotate moved the file away: write to a new one. */
+			if (auditlog_reopen(obs.audit, &why) < 0) {
+				fprintf(stderr, "dockgate: %s\n", why);
+				free(why);
+			}
+			continue;
+		}
 		if (sig != SIGHUP)
 			break;
 		/* Load aside; swap only a policy with zero errors. */
@@ -276,6 +318,7 @@ static int cmd_serve(int argc, char **argv)
 	}
 	fprintf(stderr, "dockgate: stopping\n");
 	server_stop(s);
+	auditlog_close(obs.audit);
 	return 0;
 }
 

@@ -1253,7 +1253,12 @@ struct policy *policy_load_buffer(const char *name, const char *data,
 	ld.p = p;
 	if (load_scan(&ld))
 		load_document(&ld);
-	return load_finish(&ld, errs);
+	p = load_finish(&ld, errs);
+	/* The digest names exactly the bytes read, BOM included, so it is
+	 * what sha256sum prints for the file. */
+	if (p != NULL)
+		policy_set_digest(p, data, data != NULL ? len : 0);
+	return p;
 }
 
 /* strerror, thread-safe: text in buf or static. */

@@ -26,6 +26,7 @@ struct server {
 	struct policy *policy;
 	size_t max_body;
 	FILE *log;
+	const struct decide_hooks *hooks;
 	char *socket_path; /* the socket we created and must remove, or NULL */
 	dev_t sock_dev;
 	ino_t sock_ino;
@@ -106,8 +107,8 @@ static enum MHD_Result answer_authz_req(struct server *s,
 		return reply(conn, MHD_HTTP_OK, out, true);
 	}
 	struct policy *p = current_policy(s);
-	out = decide(p, st->body.buf ? st->body.buf : "", st->body.len, &allow,
-	             s->log);
+	out = decide_hooked(p, st->body.buf ? st->body.buf : "", st->body.len,
+	                    &allow, s->log, s->hooks);
 	policy_unref(p);
 	if (out == NULL)
 		return reply(conn, MHD_HTTP_OK, decide_fallback_deny, false);
@@ -285,6 +286,7 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	s->policy = policy_ref(p);
 	s->max_body = cfg->max_body;
 	s->log = cfg->log;
+	s->hooks = cfg->hooks;
 	if (fd < 0) {
 		fd = server_bind_unix(cfg->socket_path, why);
 		if (fd < 0)

@@ -13,5 +13,6 @@ Suite *request_suite(void);
 Suite *policy_suite(void);
 Suite *eval_suite(void);
 Suite *verdicts_suite(void);
+Suite *auditlog_suite(void);
 
 #endif

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Integration test of the operational features (issue 6): the JSON audit
+# log and its rotation, live reload under load (SIGHUP and --watch),
+# metrics and health. Starts `dockgate serve` on temporary sockets and
+# drives it with curl the way dockerd does. DOCKGATE is the command to run
+# (it may be "valgrind ... build/dockgate"); DOCKGATE_SLOW=1 makes the load
+# lighter for slow runners such as valgrind.
+set -uo pipefail
+
+DOCKGATE=${DOCKGATE:-build/dockgate}
+SLOW=${DOCKGATE_SLOW:-0}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CAP="$ROOT/tests/fixtures/captures"
+TMP=$(mktemp -d /tmp/dockgate-ops.XXXXXX)
+SOCK="$TMP/dg.sock"
+POLICY="$TMP/policy.yaml"
+LOG="$TMP/dockgate.log"
+AUDIT="$TMP/audit.log"
+PID=
+pass=0
+fail=0
+
+cleanup() {
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+		kill -TERM "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL - $1"
+	[ $# -gt 1 ] && printf '       %s\n' "$2"
+	return 0
+}
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name" "${detail:-}"; fi
+	detail=
+}
+
+# start ARGS...: dockgate serve --socket $SOCK ARGS; waits until it answers.
+start() {
+	# shellcheck disable=SC2086 # DOCKGATE may be a command with arguments
+	$DOCKGATE serve --socket "$SOCK" "$@" 2>>"$LOG" &
+	PID=$!
+	local i
+	for i in $(seq 1 300); do
+		if [ -S "$SOCK" ] && curl -s -o /dev/null --unix-socket "$SOCK" \
+			-X POST http://dockgate/Plugin.Activate; then
+			return 0
+		fi
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "dockgate did not come up; log:" >&2
+	cat "$LOG" >&2
+	return 1
+}
+
+stop() {
+	kill -TERM "$PID"
+	local rc=0
+	wait "$PID" || rc=$?
+	PID=
+	return $rc
+}
+
+authz() {
+	curl -s --unix-socket "$SOCK" -X POST --data-binary @"$1" \
+		http://dockgate/AuthZPlugin.AuthZReq
+}
+
+# waitfor SECONDS CMD...: polls CMD every 0.1 s.
+waitfor() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# jq-less JSON checks: pyjson FILE EXPR, EXPR a Python expression over
+# `recs` (every line of FILE, parsed).
+pyjson() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ok = eval(sys.argv[2])
+if not ok:
+    print("records:", *recs, sep="\n  ", file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
+}
+export -f pyjson
+
+# ---- audit log -----------------------------------------------------------------
+cp "$ROOT/tests/policies/five.yaml" "$POLICY"
+start --policy "$POLICY" --audit-log "$AUDIT" || exit 1
+digest=$(sha256sum "$POLICY" | cut -d' ' -f1)
+authz "$CAP/create-default.1.json" >/dev/null
+authz "$CAP/create-hardened.1.json" >/dev/null
+# /auth carries a password in its body; a made-up one is easy to grep for.
+python3 - "$CAP/login.1.json" >"$TMP/login-secret.json" <<'PY'
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+d["RequestBody"] = base64.b64encode(
+    b'{"username":"u","password":"s3cr3t-XYZZY","serveraddress":"r.example.com"}').decode()
+print(json.dumps(d))
+PY
+authz "$CAP/login.1.json" >/dev/null
+authz "$TMP/login-secret.json" >/dev/null
+waitfor 10 test "$(wc -l <"$AUDIT")" -ge 4
+detail=$(cat "$AUDIT") check "one JSON object per decision, with exactly the documented fields" \
+	pyjson "$AUDIT" 'len(recs) == 4 and all(sorted(r) == sorted(["time","user","auth_method","method","path","action","image","verdict","enforced","violations","policy_sha256","latency_us"]) for r in recs)'
+detail=$(head -n1 "$AUDIT") check "a deny record: rules, messages, normalized image, policy sha256" \
+	pyjson "$AUDIT" "recs[0]['verdict'] == 'deny' and recs[0]['enforced'] and [v['rule'] for v in recs[0]['violations']] == ['no-root','read-only-rootfs','resource-limits'] and recs[0]['violations'][0]['message'].startswith('[no-root] ') and recs[0]['image'] == 'docker.io/local/busybox:1' and recs[0]['policy_sha256'] == '$digest' and recs[0]['path'] == '/containers/create' and recs[0]['action'] == 'container_create'"
+detail=$(sed -n 2p "$AUDIT") check "an allow record" \
+	pyjson "$AUDIT" "recs[1]['verdict'] == 'allow' and recs[1]['enforced'] and recs[1]['violations'] == [] and isinstance(recs[1]['latency_us'], int)"
+detail=$(sed -n 3,4p "$AUDIT") check "/auth is recorded as action auth" \
+	pyjson "$AUDIT" "recs[2]['action'] == 'auth' and recs[2]['path'] == '/auth' and recs[2]['image'] is None"
+body=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["RequestBody"])' "$CAP/login.1.json")
+detail=$(cat "$AUDIT" "$LOG") check "the /auth body (password) never reaches the audit log or stderr" \
+	bash -c '! grep -q -e "$1" -e "s3cr3t" -e password -e eyJ -e RequestBody -e User-Agent "$2" "$3"' _ "$body" "$AUDIT" "$LOG"
+
+# Rotation: rename the file away, SIGUSR1, and the next record goes to a new
+# file by the old name; nothing is lost.
+mv "$AUDIT" "$AUDIT.1"
+authz "$CAP/create-uid0.1.json" >/dev/null
+kill -USR1 "$PID"
+waitfor 10 test -e "$AUDIT"
+authz "$CAP/create-hardened.1.json" >/dev/null
+waitfor 10 test -s "$AUDIT"
+detail="$(wc -l <"$AUDIT.1") + $(wc -l <"$AUDIT" 2>/dev/null)" \
+	check "SIGUSR1 reopens the audit log after rotation; no record lost" \
+	bash -c '[ "$(wc -l <"$1")" = 5 ] && [ "$(wc -l <"$2")" = 1 ]' _ "$AUDIT.1" "$AUDIT"
+kill -0 "$PID" && ok "the daemon survives SIGUSR1" || bad "the daemon survives SIGUSR1"
+stop
+
+# Audit mode and audit-only rules: would-deny records, requests allowed.
+: >"$AUDIT"
+start --policy "$ROOT/tests/policies/audit-mode.yaml" --audit-log "$AUDIT" || exit 1
+r=$(authz "$CAP/create-default.1.json")
+stop
+detail="$r $(cat "$AUDIT")" check "mode: audit logs a would-deny record and allows" \
+	bash -c '[ "$1" = "{\"Allow\":true}" ] && pyjson "$2" "recs[0][\"verdict\"] == \"deny\" and recs[0][\"enforced\"] is False and len(recs[0][\"violations\"]) == 3 and not any(v[\"enforced\"] for v in recs[0][\"violations\"])"' _ "$r" "$AUDIT"
+: >"$AUDIT"
+start --policy "$ROOT/tests/policies/rootfs-audit.yaml" --audit-log - >"$AUDIT" || exit 1
+r=$(authz "$CAP/create-hardened.1.json")
+python3 - "$CAP/create-hardened.1.json" >"$TMP/writable.json" <<'PY'
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+b = json.loads(base64.b64decode(d["RequestBody"]))
+b["HostConfig"]["ReadonlyRootfs"] = False
+d["RequestBody"] = base64.b64encode(json.dumps(b).encode()).decode()
+print(json.dumps(d))
+PY
+r=$(authz "$TMP/writable.json")
+stop
+detail="$r $(cat "$AUDIT")" check "--audit-log -: an action: audit rule gives a would-deny record on stdout" \
+	bash -c '[ "$1" = "{\"Allow\":true}" ] && pyjson "$2" "len(recs) == 2 and recs[1][\"verdict\"] == \"deny\" and not recs[1][\"enforced\"] and recs[1][\"violations\"][0][\"rule\"] == \"read-only-rootfs\""' _ "$r" "$AUDIT"
+
+out=$($DOCKGATE serve --policy "$POLICY" --socket "$TMP/x.sock" --audit-log "$TMP/no/such/dir/a.log" 2>&1)
+rc=$?
+detail="rc=$rc $out" check "an audit log that cannot be opened stops the start, before the socket" \
+	bash -c '[ "$1" != 0 ] && grep -q "cannot open the audit log" <<<"$2" && [ ! -e "$3" ]' _ "$rc" "$out" "$TMP/x.sock"
+
+echo "operations: $pass passed, $fail failed"
+[ "$fail" = 0 ]
