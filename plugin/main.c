@@ -1,6 +1,7 @@
 /* dockgate: command line. serve | check | eval | --version. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "decide.h"
 #include "policy.h"
 #include "server.h"
+#include "watch.h"
 
 #ifndef DOCKGATE_VERSION
 #define DOCKGATE_VERSION "0.1.0"
@@ -26,7 +28,7 @@
 
 static const char usage[] =
     "usage: dockgate serve [--policy FILE] [--socket PATH] [--threads N]\n"
-    "                      [--audit-log PATH|-]\n"
+    "                      [--audit-log PATH|-] [--watch]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [REQUEST.json | -]\n"
     "       dockgate --version\n"
@@ -36,6 +38,7 @@ static const char usage[] =
     "                  --socket " DEFAULT_SOCKET "\n"
     "        --audit-log PATH  one JSON record per decision, appended to\n"
     "                          PATH (\"-\": standard output)\n"
+    "        --watch           reload the policy when its file changes\n"
     "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
     "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
@@ -198,6 +201,39 @@ struct observers {
 	struct auditlog *audit;
 };
 
+/* What a reload needs; SIGHUP (main thread) and --watch (its thread) both
+ * reload, one at a time. */
+struct reloader {
+	pthread_mutex_t lock;
+	const char *path;
+	struct server *server;
+};
+
+/* Loads the policy aside and swaps it in only when it has zero errors;
+ * otherwise every error is logged and the policy in force stays. In-flight
+ * decisions finish on the policy they started with (policy refs). */
+static void reload(struct reloader *r, const char *why)
+{
+	pthread_mutex_lock(&r->lock);
+	struct policy *np = load_or_report(r->path);
+	if (np == NULL) {
+		fprintf(stderr, "dockgate: reload of %s (%s) failed; keeping the "
+		                "policy in force\n", r->path, why);
+	} else {
+		server_set_policy(r->server, np);
+		fprintf(stderr, "dockgate: reloaded %s (%s): sha256 %s, %d rules, "
+		                "mode %s\n", r->path, why, np->sha256,
+		        count_rules(np), mode_name(np));
+		policy_unref(np);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void reload_on_change(void *cls)
+{
+	reload(cls, "file changed");
+}
+
 static void observe(void *cls, const struct policy *p,
                     const struct request *rq, const struct decision *d,
                     long latency_us)
@@ -210,6 +246,7 @@ static int cmd_serve(int argc, char **argv)
 {
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
 	const char *audit_path = NULL;
+	bool watch = false;
 	unsigned threads = 0;
 	struct observers obs = {0};
 	struct decide_hooks hooks = {observe, &obs};
@@ -221,6 +258,8 @@ static int cmd_serve(int argc, char **argv)
 			socket_path = argv[++i];
 		else if (strcmp(argv[i], "--audit-log") == 0 && i + 1 < argc)
 			audit_path = argv[++i];
+		else if (strcmp(argv[i], "--watch") == 0)
+			watch = true;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			char *end;
 			long t = strtol(argv[++i], &end, 10);
@@ -285,10 +324,23 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr,
-	        "dockgate %s: serving %s (%d rules, mode %s) on %s\n",
-	        DOCKGATE_VERSION, policy_path, count_rules(p), mode_name(p),
-	        fd >= 0 ? "an inherited socket" : socket_path);
+	        "dockgate %s: serving %s (sha256 %s, %d rules, mode %s) on %s\n",
+	        DOCKGATE_VERSION, policy_path, p->sha256, count_rules(p),
+	        mode_name(p), fd >= 0 ? "an inherited socket" : socket_path);
 	policy_unref(p);
+
+	struct reloader rl = {PTHREAD_MUTEX_INITIALIZER, policy_path, s};
+	struct watch *w = NULL;
+	if (watch) {
+		w = watch_start(policy_path, 200, reload_on_change, &rl, &why);
+		if (w == NULL) {
+			fprintf(stderr, "dockgate: --watch: %s\n", why);
+			free(why);
+			server_stop(s);
+			auditlog_close(obs.audit);
+			return 1;
+		}
+	}
 
 	for (;;) {
 		int sig;
@@ -304,19 +356,10 @@ static int cmd_serve(int argc, char **argv)
 		}
 		if (sig != SIGHUP)
 			break;
-		/* Load aside; swap only a policy with zero errors. */
-		struct policy *np = load_or_report(policy_path);
-		if (np == NULL) {
-			fprintf(stderr, "dockgate: reload of %s failed; keeping the "
-			                "policy in force\n", policy_path);
-			continue;
-		}
-		server_set_policy(s, np);
-		fprintf(stderr, "dockgate: reloaded %s (%d rules, mode %s)\n",
-		        policy_path, count_rules(np), mode_name(np));
-		policy_unref(np);
+		reload(&rl, "SIGHUP");
 	}
 	fprintf(stderr, "dockgate: stopping\n");
+	watch_stop(w);
 	server_stop(s);
 	auditlog_close(obs.audit);
 	return 0;

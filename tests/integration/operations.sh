@@ -166,7 +166,59 @@ stop
 detail="$r $(cat "$AUDIT")" check "--audit-log -: an action: audit rule gives a would-deny record on stdout" \
 	bash -c '[ "$1" = "{\"Allow\":true}" ] && pyjson "$2" "len(recs) == 2 and recs[1][\"verdict\"] == \"deny\" and not recs[1][\"enforced\"] and recs[1][\"violations\"][0][\"rule\"] == \"read-only-rootfs\""' _ "$r" "$AUDIT"
 
-out=$($DOCKGATE serve --policy "$POLICY" --socket "$TMP/x.sock" --audit-log "$TMP/no/such/dir/a.log" 2>&1)
+# ---- live reload under load ------------------------------------------------------
+# Two policies that deny the same request for different rules, so every
+# verdict names the policy that made it (tests/integration/reload_load.py).
+clients=4
+[ "$SLOW" = 1 ] && clients=2
+printf 'version: 1\nrules:\n  no-root: deny\n' >"$TMP/a.yaml"
+printf 'version: 1\nrules:\n  read-only-rootfs: deny\n' >"$TMP/b.yaml"
+sha_a=$(sha256sum <"$TMP/a.yaml" | cut -d' ' -f1)
+sha_b=$(sha256sum <"$TMP/b.yaml" | cut -d' ' -f1)
+# consistent AUDIT: every record's violations are those of the policy its
+# policy_sha256 names.
+consistent() {
+	pyjson "$1" "len(recs) > 0 and all(
+		[v['rule'] for v in r['violations']] == {'$sha_a': ['no-root'], '$sha_b': ['read-only-rootfs']}[r['policy_sha256']]
+		for r in recs)"
+}
+for mode in sighup watch; do
+	cp "$TMP/a.yaml" "$POLICY"
+	: >"$AUDIT"
+	flags=()
+	[ "$mode" = watch ] && flags=(--watch)
+	start --policy "$POLICY" --audit-log "$AUDIT" "${flags[@]}" || exit 1
+	out=$(python3 "$ROOT/tests/integration/reload_load.py" "$SOCK" "$POLICY" "$LOG" \
+		"$CAP/create-uid0.1.json" "$PID" "$mode" 100 "$clients")
+	rc=$?
+	echo "       $out" | head -n 1
+	detail=$out check "$mode: 100 reloads (valid/invalid) under load: 0 failed requests, every verdict from the policy in force, errors logged with positions" \
+		[ "$rc" = 0 ]
+	stop
+	rc=$?
+	detail="rc=$rc" check "$mode: clean stop after the reloads (no leak under valgrind)" [ "$rc" = 0 ]
+	detail=$(grep -v "\"$sha_a\"\|\"$sha_b\"" "$AUDIT" | head -n 3) \
+		check "$mode: every audit record matches the policy its sha256 names" consistent "$AUDIT"
+done
+grep -q "reloaded $POLICY (file changed): sha256 $sha_b" "$LOG" &&
+	ok "--watch logs the reload with the new digest" ||
+	bad "--watch logs the reload with the new digest"
+
+# Kubernetes-style: the policy path is a symlink swapped by renaming another
+# symlink over an intermediate one.
+mkdir -p "$TMP/k8s/v1" "$TMP/k8s/v2"
+cp "$TMP/a.yaml" "$TMP/k8s/v1/policy.yaml"
+cp "$TMP/b.yaml" "$TMP/k8s/v2/policy.yaml"
+ln -s v1 "$TMP/k8s/..data"
+ln -s ..data/policy.yaml "$TMP/k8s/policy.yaml"
+start --policy "$TMP/k8s/policy.yaml" --watch || exit 1
+ln -s v2 "$TMP/k8s/..data_tmp" && mv -T "$TMP/k8s/..data_tmp" "$TMP/k8s/..data"
+waitfor 10 grep -q "reloaded $TMP/k8s/policy.yaml (file changed): sha256 $sha_b" "$LOG"
+detail=$(tail -n 3 "$LOG") check "--watch follows a swapped ..data symlink (ConfigMap)" \
+	grep -q "reloaded $TMP/k8s/policy.yaml (file changed): sha256 $sha_b" "$LOG"
+stop
+
+out=$($DOCKGATE serve --policy "$TMP/a.yaml" --socket "$TMP/x.sock" --audit-log "$TMP/no/such/dir/a.log" 2>&1)
 rc=$?
 detail="rc=$rc $out" check "an audit log that cannot be opened stops the start, before the socket" \
 	bash -c '[ "$1" != 0 ] && grep -q "cannot open the audit log" <<<"$2" && [ ! -e "$3" ]' _ "$rc" "$out" "$TMP/x.sock"
