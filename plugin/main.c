@@ -12,6 +12,8 @@
 
 #include "auditlog.h"
 #include "decide.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "policy.h"
 #include "server.h"
 #include "watch.h"
@@ -28,7 +30,7 @@
 
 static const char usage[] =
     "usage: dockgate serve [--policy FILE] [--socket PATH] [--threads N]\n"
-    "                      [--audit-log PATH|-] [--watch]\n"
+    "                      [--audit-log PATH|-] [--watch] [--metrics ADDR]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [REQUEST.json | -]\n"
     "       dockgate --version\n"
@@ -39,6 +41,8 @@ static const char usage[] =
     "        --audit-log PATH  one JSON record per decision, appended to\n"
     "                          PATH (\"-\": standard output)\n"
     "        --watch           reload the policy when its file changes\n"
+    "        --metrics ADDR    serve Prometheus /metrics and /healthz on a\n"
+    "                          loopback HOST:PORT or a Unix socket path\n"
     "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
     "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
@@ -199,6 +203,7 @@ static int count_rules(const struct policy *p)
 /* Everything a decision feeds besides its reply. */
 struct observers {
 	struct auditlog *audit;
+	struct metrics *metrics;
 };
 
 /* What a reload needs; SIGHUP (main thread) and --watch (its thread) both
@@ -207,6 +212,7 @@ struct reloader {
 	pthread_mutex_t lock;
 	const char *path;
 	struct server *server;
+	struct metrics *metrics;
 };
 
 /* Loads the policy aside and swaps it in only when it has zero errors;
@@ -219,7 +225,9 @@ static void reload(struct reloader *r, const char *why)
 	if (np == NULL) {
 		fprintf(stderr, "dockgate: reload of %s (%s) failed; keeping the "
 		                "policy in force\n", r->path, why);
+		metrics_policy(r->metrics, NULL, false, false);
 	} else {
+		metrics_policy(r->metrics, np, true, false);
 		server_set_policy(r->server, np);
 		fprintf(stderr, "dockgate: reloaded %s (%s): sha256 %s, %d rules, "
 		                "mode %s\n", r->path, why, np->sha256,
@@ -240,12 +248,13 @@ static void observe(void *cls, const struct policy *p,
 {
 	struct observers *o = cls;
 	auditlog_write(o->audit, p, rq, d, latency_us);
+	metrics_observe(o->metrics, rq, d, latency_us);
 }
 
 static int cmd_serve(int argc, char **argv)
 {
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
-	const char *audit_path = NULL;
+	const char *audit_path = NULL, *metrics_addr = NULL;
 	bool watch = false;
 	unsigned threads = 0;
 	struct observers obs = {0};
@@ -258,6 +267,8 @@ static int cmd_serve(int argc, char **argv)
 			socket_path = argv[++i];
 		else if (strcmp(argv[i], "--audit-log") == 0 && i + 1 < argc)
 			audit_path = argv[++i];
+		else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
+			metrics_addr = argv[++i];
 		else if (strcmp(argv[i], "--watch") == 0)
 			watch = true;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
@@ -305,6 +316,22 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 
+	struct metrics_http *mh = NULL;
+	if (metrics_addr != NULL) {
+		obs.metrics = metrics_new();
+		mh = obs.metrics ? metrics_http_start(metrics_addr, obs.metrics, &why)
+		                 : NULL;
+		if (mh == NULL) {
+			fprintf(stderr, "dockgate: %s\n", why ? why : "out of memory");
+			free(why);
+			metrics_free(obs.metrics);
+			auditlog_close(obs.audit);
+			policy_unref(p);
+			return 1;
+		}
+		metrics_policy(obs.metrics, p, true, true);
+	}
+
 	int fd = inherited_socket();
 	struct server_config cfg = {
 	    .socket_path = socket_path,
@@ -319,6 +346,8 @@ static int cmd_serve(int argc, char **argv)
 	if (s == NULL) {
 		fprintf(stderr, "dockgate: %s\n", why ? why : "cannot start");
 		free(why);
+		metrics_http_stop(mh);
+		metrics_free(obs.metrics);
 		auditlog_close(obs.audit);
 		policy_unref(p);
 		return 1;
@@ -329,7 +358,8 @@ static int cmd_serve(int argc, char **argv)
 	        mode_name(p), fd >= 0 ? "an inherited socket" : socket_path);
 	policy_unref(p);
 
-	struct reloader rl = {PTHREAD_MUTEX_INITIALIZER, policy_path, s};
+	struct reloader rl = {PTHREAD_MUTEX_INITIALIZER, policy_path, s,
+	                      obs.metrics};
 	struct watch *w = NULL;
 	if (watch) {
 		w = watch_start(policy_path, 200, reload_on_change, &rl, &why);
@@ -337,6 +367,8 @@ static int cmd_serve(int argc, char **argv)
 			fprintf(stderr, "dockgate: --watch: %s\n", why);
 			free(why);
 			server_stop(s);
+			metrics_http_stop(mh);
+			metrics_free(obs.metrics);
 			auditlog_close(obs.audit);
 			return 1;
 		}
@@ -361,6 +393,8 @@ static int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "dockgate: stopping\n");
 	watch_stop(w);
 	server_stop(s);
+	metrics_http_stop(mh);
+	metrics_free(obs.metrics);
 	auditlog_close(obs.audit);
 	return 0;
 }

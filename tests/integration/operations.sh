@@ -218,6 +218,66 @@ detail=$(tail -n 3 "$LOG") check "--watch follows a swapped ..data symlink (Conf
 	grep -q "reloaded $TMP/k8s/policy.yaml (file changed): sha256 $sha_b" "$LOG"
 stop
 
+# ---- metrics and health -----------------------------------------------------------
+# metric NAME{LABELS} from a scrape in FILE (0 when absent).
+metric() {
+	awk -v k="$2" '$1 == k { v = $2 } END { print v == "" ? 0 : v }' "$1"
+}
+export -f metric
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cp "$ROOT/tests/policies/five.yaml" "$POLICY"
+start --policy "$POLICY" --metrics "127.0.0.1:$port" || exit 1
+curl -s "http://127.0.0.1:$port/metrics" >"$TMP/m0"
+authz "$CAP/create-default.1.json" >/dev/null
+authz "$CAP/create-hardened.1.json" >/dev/null
+authz "$CAP/create-hardened.1.json" >/dev/null
+authz "$CAP/login.1.json" >/dev/null
+cp "$TMP/a.yaml" "$POLICY"
+kill -HUP "$PID"
+waitfor 10 grep -q "reloaded $POLICY (SIGHUP): sha256 $sha_a" "$LOG"
+printf 'version: 1\nrules:\n  no-rot: deny\n' >"$POLICY"
+kill -HUP "$PID"
+waitfor 10 grep -q "reload of $POLICY (SIGHUP) failed" "$LOG"
+curl -s "http://127.0.0.1:$port/metrics" >"$TMP/m1"
+code=$(curl -s -o "$TMP/health" -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+detail="$(cat "$TMP/m1")" check "scrape: decisions by verdict and action move" \
+	bash -c '[ "$(metric "$1" "dockgate_decisions_total{verdict=\"deny\",action=\"container_create\"}")" = 1 ] &&
+		[ "$(metric "$1" "dockgate_decisions_total{verdict=\"allow\",action=\"container_create\"}")" = 2 ] &&
+		[ "$(metric "$1" "dockgate_decisions_total{verdict=\"allow\",action=\"auth\"}")" = 1 ] &&
+		[ "$(metric "$2" "dockgate_decisions_total{verdict=\"deny\",action=\"container_create\"}")" = 0 ]' _ "$TMP/m1" "$TMP/m0"
+detail="$(grep violations "$TMP/m1")" check "scrape: violations by rule" \
+	bash -c '[ "$(metric "$1" "dockgate_violations_total{rule=\"no-root\",enforced=\"true\"}")" = 1 ] &&
+		[ "$(metric "$1" "dockgate_violations_total{rule=\"capabilities\",enforced=\"true\"}")" = 0 ]' _ "$TMP/m1"
+detail="$(grep duration "$TMP/m1")" check "scrape: latency histogram counts every decision" \
+	bash -c '[ "$(metric "$1" "dockgate_decision_duration_seconds_count")" = 4 ] &&
+		[ "$(metric "$1" "dockgate_decision_duration_seconds_bucket{le=\"+Inf\"}")" = 4 ]' _ "$TMP/m1"
+detail="$(grep -e reloads -e info "$TMP/m1")" check "scrape: reloads and failures, the digest info metric, build info" \
+	bash -c '[ "$(metric "$1" "dockgate_policy_reloads_total{result=\"success\"}")" = 1 ] &&
+		[ "$(metric "$1" "dockgate_policy_reloads_total{result=\"failure\"}")" = 1 ] &&
+		grep -q "^dockgate_policy_info{.*sha256=\"$2\".*} 1$" "$1" &&
+		grep -q "^dockgate_policy_info{.*sha256=\"$3\".*} 1$" "$4" &&
+		grep -q "^dockgate_build_info{version=\"[^\"]*\"} 1$" "$1"' _ "$TMP/m1" "$sha_a" "$digest" "$TMP/m0"
+detail="$code $(cat "$TMP/health")" check "GET /healthz is 200 ok" \
+	bash -c '[ "$1" = 200 ] && [ "$(cat "$2")" = ok ]' _ "$code" "$TMP/health"
+stop
+
+cp "$TMP/a.yaml" "$POLICY"
+start --policy "$POLICY" --metrics "$TMP/metrics.sock" || exit 1
+authz "$CAP/create-uid0.1.json" >/dev/null
+r=$(curl -s --unix-socket "$TMP/metrics.sock" http://dockgate/metrics)
+code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$TMP/metrics.sock" http://dockgate/nope)
+detail="$code $r" check "--metrics on a Unix socket; unknown paths are 404" \
+	bash -c 'grep -q "^dockgate_violations_total{rule=\"no-root\",enforced=\"true\"} 1$" <<<"$1" && [ "$2" = 404 ]' _ "$r" "$code"
+stop
+detail="$(ls "$TMP")" check "the metrics socket is removed on stop" [ ! -e "$TMP/metrics.sock" ]
+
+for addr in "0.0.0.0:$port" "192.0.2.1:$port" "[::]:$port" "nonsense"; do
+	out=$($DOCKGATE serve --policy "$POLICY" --socket "$TMP/x.sock" --metrics "$addr" 2>&1)
+	rc=$?
+	detail="rc=$rc $out" check "--metrics $addr is refused (not loopback)" \
+		bash -c '[ "$1" != 0 ] && grep -q -e "not a loopback address" -e "expected HOST:PORT" <<<"$2" && [ ! -e "$3" ]' _ "$rc" "$out" "$TMP/x.sock"
+done
+
 out=$($DOCKGATE serve --policy "$TMP/a.yaml" --socket "$TMP/x.sock" --audit-log "$TMP/no/such/dir/a.log" 2>&1)
 rc=$?
 detail="rc=$rc $out" check "an audit log that cannot be opened stops the start, before the socket" \

@@ -14,5 +14,6 @@ Suite *policy_suite(void);
 Suite *eval_suite(void);
 Suite *verdicts_suite(void);
 Suite *auditlog_suite(void);
+Suite *metrics_suite(void);
 
 #endif
