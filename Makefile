@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 UNITDIR ?= /lib/systemd/system
 
-PKGS = libmicrohttpd jansson yaml-0.1 libcrypto
+PKGS = libmicrohttpd jansson yaml-0.1 libcrypto libcurl
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
        -Wstrict-prototypes -Wmissing-prototypes
 # Lazily expanded: pkg-config runs only when a compile needs it, so `make

@@ -27,6 +27,9 @@ enum reason {
 	REASON_BODY_INVALID,
 	REASON_BODY_AMBIGUOUS,
 	REASON_URI_INVALID,      /* arg2: why */
+	REASON_IMAGE_USER_ROOT,  /* unset-user: inspect; arg: the image's
+	                          * Config.User ("" none), arg2: the image */
+	REASON_IMAGE_USER_UNKNOWN, /* arg: the image, arg2: why not known */
 	REASON__COUNT
 };
 

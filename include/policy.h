@@ -40,6 +40,8 @@ struct policy {
 
 	/* no-root */
 	bool unset_user_allow; /* unset-user: allow */
+	bool unset_user_inspect; /* unset-user: inspect: judge the image's
+	                          * Config.User (looked up before eval) */
 
 	/* resource-limits */
 	unsigned limits_require; /* LIMIT_* bits */

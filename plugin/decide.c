@@ -25,12 +25,14 @@ static long elapsed_us(const struct timespec *t0)
 char *decide(const struct policy *p, const char *data, size_t len,
              bool *allow, FILE *log)
 {
-	return decide_hooked(p, data, len, allow, log, NULL);
+	return decide_hooked(p, data, len, allow, log, NULL, NULL);
 }
 
 char *decide_hooked(const struct policy *p, const char *data, size_t len,
-                    bool *allow, FILE *log, const struct decide_hooks *h)
+                    bool *allow, FILE *log, const struct decide_hooks *h,
+                    struct decide_call *call)
 {
+	struct decide_call dflt = {false, false};
 	struct timespec t0;
 	struct authz_req az;
 	struct request rq;
@@ -54,6 +56,17 @@ char *decide_hooked(const struct policy *p, const char *data, size_t len,
 		have_rq = true; /* method and user are known; path is not */
 	} else {
 		have_rq = true;
+		if (call == NULL)
+			call = &dflt;
+		if (h != NULL && h->prepare != NULL &&
+		    h->prepare(h->cls, call, p, &rq) != 0) {
+			call->deferred = true;
+			free(why);
+			request_clear(&rq);
+			authz_req_clear(&az);
+			*allow = false;
+			return NULL;
+		}
 		eval_request(p, &rq, &d);
 	}
 	free(why);

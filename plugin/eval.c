@@ -96,9 +96,37 @@ static enum id_kind classify_id(const char *s, size_t len)
 	return v == 0 ? ID_ROOT : ID_OK;
 }
 
+/* unset-user: inspect. The container runs as the image's Config.User,
+ * which the daemon looked up before eval: judged like an explicit --user;
+ * not known means deny (fail closed). */
+static void judge_image_user(struct ctx *c)
+{
+	const struct image_user *iu = &c->rq->image_user;
+	const char *image = c->rq->create.image ? c->rq->create.image : "";
+
+	if (iu->status != IMAGE_USER_KNOWN || iu->user == NULL) {
+		fail(c, REASON_IMAGE_USER_UNKNOWN, image,
+		     iu->why ? iu->why : "it was not looked up");
+		return;
+	}
+	const char *user = iu->user;
+	const char *colon = strchr(user, ':');
+	size_t ulen = colon ? (size_t)(colon - user) : strlen(user);
+	enum id_kind u = classify_id(user, ulen);
+	enum id_kind g = colon ? classify_id(colon + 1, strlen(colon + 1)) : ID_NAME;
+	if (user[0] == '\0' || u == ID_ROOT || g == ID_ROOT || ulen == 0)
+		fail(c, REASON_IMAGE_USER_ROOT, user, image);
+	else if (u == ID_INVALID || g == ID_INVALID)
+		fail(c, REASON_USER_INVALID, user, NULL);
+}
+
 static void rule_no_root(struct ctx *c)
 {
 	const char *user = c->rq->create.user;
+	if ((user == NULL || user[0] == '\0') && c->p->unset_user_inspect) {
+		judge_image_user(c);
+		return;
+	}
 	if (user == NULL || user[0] == '\0') {
 		if (!c->p->unset_user_allow)
 			fail(c, REASON_USER_UNSET, NULL, NULL);

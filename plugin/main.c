@@ -12,6 +12,7 @@
 
 #include "auditlog.h"
 #include "decide.h"
+#include "imageinspect.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "policy.h"
@@ -31,6 +32,7 @@
 static const char usage[] =
     "usage: dockgate serve [--policy FILE] [--socket PATH] [--threads N]\n"
     "                      [--audit-log PATH|-] [--watch] [--metrics ADDR]\n"
+    "                      [--docker-host URL]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [REQUEST.json | -]\n"
     "       dockgate --version\n"
@@ -43,6 +45,10 @@ static const char usage[] =
     "        --watch           reload the policy when its file changes\n"
     "        --metrics ADDR    serve Prometheus /metrics and /healthz on a\n"
     "                          loopback HOST:PORT or a Unix socket path\n"
+    "        --docker-host URL where to look up an image's user for\n"
+    "                          unset-user: inspect (unix:///PATH or\n"
+    "                          tcp://HOST:PORT; default\n"
+    "                          " IMAGEINSPECT_DEFAULT_HOST ")\n"
     "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
     "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
@@ -204,7 +210,24 @@ static int count_rules(const struct policy *p)
 struct observers {
 	struct auditlog *audit;
 	struct metrics *metrics;
+	struct imageinspect *inspect;
 };
+
+/* Before eval: the image's user when the policy wants it. A cache hit
+ * answers at once; a look-up in dockerd only where blocking is allowed
+ * (the server's slow lane), never on an HTTP worker. */
+static int prepare(void *cls, struct decide_call *call, const struct policy *p,
+                   struct request *rq)
+{
+	struct observers *o = cls;
+	if (!imageinspect_wanted(p, rq) ||
+	    imageinspect_from_cache(o->inspect, rq))
+		return 0;
+	if (!call->may_block)
+		return 1;
+	imageinspect_lookup(o->inspect, rq);
+	return 0;
+}
 
 /* What a reload needs; SIGHUP (main thread) and --watch (its thread) both
  * reload, one at a time. */
@@ -258,7 +281,8 @@ static int cmd_serve(int argc, char **argv)
 	bool watch = false;
 	unsigned threads = 0;
 	struct observers obs = {0};
-	struct decide_hooks hooks = {observe, &obs};
+	const char *docker_host = IMAGEINSPECT_DEFAULT_HOST;
+	struct decide_hooks hooks = {prepare, observe, &obs};
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
@@ -269,6 +293,8 @@ static int cmd_serve(int argc, char **argv)
 			audit_path = argv[++i];
 		else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
 			metrics_addr = argv[++i];
+		else if (strcmp(argv[i], "--docker-host") == 0 && i + 1 < argc)
+			docker_host = argv[++i];
 		else if (strcmp(argv[i], "--watch") == 0)
 			watch = true;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
@@ -316,6 +342,18 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 
+	/* Made even when the policy does not inspect: a reload may turn it
+	 * on. It connects only when asked. */
+	imageinspect_global_init();
+	obs.inspect = imageinspect_new(docker_host, 4096, 5000, &why);
+	if (obs.inspect == NULL) {
+		fprintf(stderr, "dockgate: %s\n", why ? why : "out of memory");
+		free(why);
+		auditlog_close(obs.audit);
+		policy_unref(p);
+		return 1;
+	}
+
 	struct metrics_http *mh = NULL;
 	if (metrics_addr != NULL) {
 		obs.metrics = metrics_new();
@@ -325,6 +363,7 @@ static int cmd_serve(int argc, char **argv)
 			fprintf(stderr, "dockgate: %s\n", why ? why : "out of memory");
 			free(why);
 			metrics_free(obs.metrics);
+			imageinspect_free(obs.inspect);
 			auditlog_close(obs.audit);
 			policy_unref(p);
 			return 1;
@@ -341,6 +380,7 @@ static int cmd_serve(int argc, char **argv)
 	    .idle_timeout = 60,
 	    .log = stderr,
 	    .hooks = &hooks,
+	    .slow_threads = 4,
 	};
 	struct server *s = server_start(&cfg, p, &why);
 	if (s == NULL) {
@@ -348,6 +388,7 @@ static int cmd_serve(int argc, char **argv)
 		free(why);
 		metrics_http_stop(mh);
 		metrics_free(obs.metrics);
+		imageinspect_free(obs.inspect);
 		auditlog_close(obs.audit);
 		policy_unref(p);
 		return 1;
@@ -369,6 +410,7 @@ static int cmd_serve(int argc, char **argv)
 			server_stop(s);
 			metrics_http_stop(mh);
 			metrics_free(obs.metrics);
+			imageinspect_free(obs.inspect);
 			auditlog_close(obs.audit);
 			return 1;
 		}
@@ -395,6 +437,8 @@ static int cmd_serve(int argc, char **argv)
 	server_stop(s);
 	metrics_http_stop(mh);
 	metrics_free(obs.metrics);
+	imageinspect_free(obs.inspect);
+	imageinspect_global_cleanup();
 	auditlog_close(obs.audit);
 	return 0;
 }

@@ -787,10 +787,12 @@ static void load_action(struct loader *ld, enum rule_id id,
 
 static void load_unset_user(struct loader *ld, const yaml_node_t *n)
 {
-	static const char *const v[] = {"deny", "allow", NULL};
-	int a = load_enum(ld, n, v, "deny or allow");
-	if (a >= 0)
+	static const char *const v[] = {"deny", "allow", "inspect", NULL};
+	int a = load_enum(ld, n, v, "deny, allow or inspect");
+	if (a >= 0) {
 		ld->p->unset_user_allow = a == 1;
+		ld->p->unset_user_inspect = a == 2; /* issue 6 */
+	}
 }
 
 static const char *const load_limit_names[] = {"memory", "cpus", "pids",

@@ -227,5 +227,7 @@ void request_clear(struct request *rq)
 	route_clear(&rq->route);
 	free(rq->body_why);
 	container_spec_clear(&rq->create);
+	free(rq->image_user.user);
+	free(rq->image_user.why);
 	memset(rq, 0, sizeof *rq);
 }

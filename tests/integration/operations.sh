@@ -278,6 +278,80 @@ for addr in "0.0.0.0:$port" "192.0.2.1:$port" "[::]:$port" "nonsense"; do
 		bash -c '[ "$1" != 0 ] && grep -q -e "not a loopback address" -e "expected HOST:PORT" <<<"$2" && [ ! -e "$3" ]' _ "$rc" "$out" "$TMP/x.sock"
 done
 
+# ---- unset-user: inspect -------------------------------------------------------------
+# A fake dockerd that, like the real one, asks dockgate to authorize the
+# image look-up before answering it. One HTTP worker (--threads 1): if a
+# worker waited for dockerd, the look-up's own authorization could never be
+# answered.
+printf 'version: 1\nrules:\n  no-root: {unset-user: inspect}\n' >"$TMP/inspect.yaml"
+python3 "$ROOT/tests/integration/fake_dockerd.py" "$TMP/docker.sock" "$SOCK" "$TMP/lookups" &
+fake=$!
+waitfor 10 test -S "$TMP/docker.sock"
+start --policy "$TMP/inspect.yaml" --threads 1 --docker-host "unix://$TMP/docker.sock" \
+	--audit-log "$AUDIT" || exit 1
+# create IMAGE [USER]: an AuthZReq for a container create, to stdout.
+create() {
+	python3 - "$@" <<'PY'
+import base64, json, sys
+body = {"Image": sys.argv[1], "HostConfig": {}}
+if len(sys.argv) > 2:
+    body["User"] = sys.argv[2]
+print(json.dumps({"RequestMethod": "POST", "RequestUri": "/v1.41/containers/create",
+    "RequestBody": base64.b64encode(json.dumps(body).encode()).decode()}))
+PY
+}
+create registry.example.com/team/userimg:1 >"$TMP/c-user.json"
+create registry.example.com/team/rootimg:1 >"$TMP/c-root.json"
+create registry.example.com/team/rootname:1 >"$TMP/c-rootname.json"
+create registry.example.com/team/absent:1 >"$TMP/c-absent.json"
+create registry.example.com/team/rootimg:1 0 >"$TMP/c-explicit.json"
+create "sha256:$(printf 'a%.0s' $(seq 64))" >"$TMP/c-id.json"
+r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-user.json" http://dockgate/AuthZPlugin.AuthZReq)
+detail=$r check "inspect: an image with USER 1000 runs without --user" [ "$r" = '{"Allow":true}' ]
+r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-root.json" http://dockgate/AuthZPlugin.AuthZReq)
+detail=$r check "inspect: an image without USER is denied [no-root]" \
+	grep -q '"Allow":false.*\[no-root\] no user given, and image registry.example.com/team/rootimg:1 sets no USER' <<<"$r"
+r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-rootname.json" http://dockgate/AuthZPlugin.AuthZReq)
+detail=$r check "inspect: an image with USER root:root is denied" \
+	grep -q '"Allow":false.*runs as root (USER \\"root:root\\")' <<<"$r"
+r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-absent.json" http://dockgate/AuthZPlugin.AuthZReq)
+detail=$r check "inspect: an image dockerd does not have is denied, saying to pull it" \
+	grep -q '"Allow":false.*could not be looked up (it is not on this host yet; docker pull it first)' <<<"$r"
+n0=$(cat "$TMP/lookups")
+r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-explicit.json" http://dockgate/AuthZPlugin.AuthZReq)
+detail="$r lookups $n0 -> $(cat "$TMP/lookups")" check "inspect: an explicit --user is judged without a look-up" \
+	bash -c 'grep -q "User \\\\\"0\\\\\"" <<<"$1" && [ "$2" = "$(cat "$3")" ]' _ "$r" "$n0" "$TMP/lookups"
+r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-id.json" http://dockgate/AuthZPlugin.AuthZReq)
+detail="$r lookups $n0 -> $(cat "$TMP/lookups")" check "inspect: an image named by a cached ID is answered from the cache" \
+	bash -c '[ "$1" = "{\"Allow\":true}" ] && [ "$2" = "$(cat "$3")" ]' _ "$r" "$n0" "$TMP/lookups"
+# Every worker busy: 24 clients at once on one worker, each needing a look-up.
+for c in $(seq 1 24); do
+	if [ $((c % 2)) = 0 ]; then f=c-user.json; else f=c-root.json; fi
+	curl -s -m 60 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/$f" \
+		http://dockgate/AuthZPlugin.AuthZReq -o "$TMP/par.$c" &
+done
+wait_ok=1
+for job in $(jobs -p); do
+	[ "$job" = "$PID" ] || [ "$job" = "$fake" ] || wait "$job" || wait_ok=0
+done
+allows=$(grep -lx '{"Allow":true}' "$TMP"/par.* | wc -l)
+denies=$(grep -l 'sets no USER' "$TMP"/par.* | wc -l)
+detail="allows=$allows denies=$denies" check "inspect: 24 concurrent look-ups on one worker: no deadlock, every verdict right" \
+	[ "$wait_ok" = 1 -a "$allows" = 12 -a "$denies" = 12 ]
+detail=$(grep -c SECRET "$AUDIT" "$LOG") check "inspect: nothing of the image's config but its user is logged" \
+	bash -c '! grep -q SECRET "$1" "$2"' _ "$AUDIT" "$LOG"
+stop
+kill "$fake" 2>/dev/null
+wait "$fake" 2>/dev/null
+# dockerd cannot be asked: fail closed, with the reason.
+start --policy "$TMP/inspect.yaml" --docker-host "unix://$TMP/nothing.sock" || exit 1
+r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-user.json" http://dockgate/AuthZPlugin.AuthZReq)
+detail=$r check "inspect: dockerd unreachable: denied with the reason" \
+	grep -q '"Allow":false.*\[no-root\] no user given, and the user of image registry.example.com/team/userimg:1 could not be looked up (dockerd did not answer' <<<"$r"
+stop
+out=$($DOCKGATE serve --policy "$TMP/inspect.yaml" --socket "$TMP/x.sock" --docker-host https://x 2>&1)
+detail=$out check "--docker-host refuses what it cannot speak" grep -q "expected unix:///PATH or tcp://HOST:PORT" <<<"$out"
+
 out=$($DOCKGATE serve --policy "$TMP/a.yaml" --socket "$TMP/x.sock" --audit-log "$TMP/no/such/dir/a.log" 2>&1)
 rc=$?
 detail="rc=$rc $out" check "an audit log that cannot be opened stops the start, before the socket" \

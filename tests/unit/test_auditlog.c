@@ -53,8 +53,8 @@ static json_t *record_for(const struct policy *p, const char *uri,
 	}
 	char *req = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	struct decide_hooks h = {capture, NULL};
-	char *reply = decide_hooked(p, req, strlen(req), allow, NULL, &h);
+	struct decide_hooks h = {NULL, capture, NULL};
+	char *reply = decide_hooked(p, req, strlen(req), allow, NULL, &h, NULL);
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_ptr_nonnull(last);
 	size_t n = strlen(last);
@@ -229,8 +229,8 @@ START_TEST(test_hostile_values_stay_json)
 	ck_assert_str_eq(str(v0, "rule"), "request-body");
 	json_decref(r);
 	/* An AuthZ request that cannot be read: no request fields. */
-	struct decide_hooks h = {capture, NULL};
-	char *reply = decide_hooked(p, "{\"RequestUri\":", 14, &allow, NULL, &h);
+	struct decide_hooks h = {NULL, capture, NULL};
+	char *reply = decide_hooked(p, "{\"RequestUri\":", 14, &allow, NULL, &h, NULL);
 	free(reply);
 	json_error_t err;
 	r = json_loads(last, 0, &err);
