@@ -13,6 +13,7 @@
 #include "auditlog.h"
 #include "decide.h"
 #include "imageinspect.h"
+#include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "policy.h"
@@ -32,7 +33,8 @@
 static const char usage[] =
     "usage: dockgate serve [--policy FILE] [--socket PATH] [--threads N]\n"
     "                      [--audit-log PATH|-] [--watch] [--metrics ADDR]\n"
-    "                      [--docker-host URL]\n"
+    "                      [--docker-host URL] [--log-format human|json]\n"
+    "                      [--log-level debug|info|warn|error]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [REQUEST.json | -]\n"
     "       dockgate --version\n"
@@ -49,6 +51,9 @@ static const char usage[] =
     "                          unset-user: inspect (unix:///PATH or\n"
     "                          tcp://HOST:PORT; default\n"
     "                          " IMAGEINSPECT_DEFAULT_HOST ")\n"
+    "        --log-format F    human (default) or json: stderr lines\n"
+    "        --log-level L     debug, info (default; one line per\n"
+    "                          decision), warn or error\n"
     "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
     "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
@@ -63,6 +68,17 @@ static struct policy *load_or_report(const char *path)
 	struct policy *p = policy_load_file(path, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
+	policy_errors_clear(&errs);
+	return p;
+}
+
+/* The same for the daemon: errors go to the log (--log-format). */
+static struct policy *load_or_log(const char *path)
+{
+	struct policy_errors errs = {0};
+	struct policy *p = policy_load_file(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		log_line(LOG_ERROR, errs.msg[i]);
 	policy_errors_clear(&errs);
 	return p;
 }
@@ -178,7 +194,7 @@ static int inherited_socket(void)
 	if (*end != '\0' || n < 1)
 		return -1;
 	if (n > 1)
-		fprintf(stderr, "dockgate: %ld sockets passed; serving the first\n", n);
+		log_msg(LOG_WARN, "%ld sockets passed; serving the first", n);
 	return 3; /* SD_LISTEN_FDS_START */
 }
 
@@ -226,6 +242,11 @@ static int prepare(void *cls, struct decide_call *call, const struct policy *p,
 	if (!call->may_block)
 		return 1;
 	imageinspect_lookup(o->inspect, rq);
+	if (log_enabled(LOG_DEBUG))
+		log_msg(LOG_DEBUG, "image %s: %s %s", rq->create.image,
+		        rq->image_user.status == IMAGE_USER_KNOWN ? "USER" : "unknown:",
+		        rq->image_user.status == IMAGE_USER_KNOWN ? rq->image_user.user
+		                                                 : rq->image_user.why);
 	return 0;
 }
 
@@ -234,8 +255,9 @@ static int prepare(void *cls, struct decide_call *call, const struct policy *p,
 struct reloader {
 	pthread_mutex_t lock;
 	const char *path;
-	struct server *server;
+	struct server *server; /* NULL until it serves */
 	struct metrics *metrics;
+	bool pending; /* the file changed before the server started */
 };
 
 /* Loads the policy aside and swaps it in only when it has zero errors;
@@ -244,16 +266,21 @@ struct reloader {
 static void reload(struct reloader *r, const char *why)
 {
 	pthread_mutex_lock(&r->lock);
-	struct policy *np = load_or_report(r->path);
+	if (r->server == NULL) {
+		r->pending = true;
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
+	struct policy *np = load_or_log(r->path);
 	if (np == NULL) {
-		fprintf(stderr, "dockgate: reload of %s (%s) failed; keeping the "
-		                "policy in force\n", r->path, why);
+		log_msg(LOG_ERROR, "reload of %s (%s) failed; keeping the policy in "
+		                   "force", r->path, why);
 		metrics_policy(r->metrics, NULL, false, false);
 	} else {
 		metrics_policy(r->metrics, np, true, false);
 		server_set_policy(r->server, np);
-		fprintf(stderr, "dockgate: reloaded %s (%s): sha256 %s, %d rules, "
-		                "mode %s\n", r->path, why, np->sha256,
+		log_msg(LOG_INFO, "reloaded %s (%s): sha256 %s, %d rules, mode %s",
+		        r->path, why, np->sha256,
 		        count_rules(np), mode_name(np));
 		policy_unref(np);
 	}
@@ -272,6 +299,13 @@ static void observe(void *cls, const struct policy *p,
 	struct observers *o = cls;
 	auditlog_write(o->audit, p, rq, d, latency_us);
 	metrics_observe(o->metrics, rq, d, latency_us);
+	/* --log-format json: the decision line on stderr is the audit
+	 * record; the human one comes from decide() itself. */
+	if (log_format() == LOG_JSON && log_enabled(LOG_INFO)) {
+		char *rec = auditlog_record(p, rq, d, latency_us);
+		log_json_record(LOG_INFO, "decision", rec);
+		free(rec);
+	}
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -282,6 +316,8 @@ static int cmd_serve(int argc, char **argv)
 	unsigned threads = 0;
 	struct observers obs = {0};
 	const char *docker_host = IMAGEINSPECT_DEFAULT_HOST;
+	enum log_format log_fmt = LOG_HUMAN;
+	enum log_level log_lvl = LOG_INFO;
 	struct decide_hooks hooks = {prepare, observe, &obs};
 
 	for (int i = 1; i < argc; i++) {
@@ -295,7 +331,19 @@ static int cmd_serve(int argc, char **argv)
 			metrics_addr = argv[++i];
 		else if (strcmp(argv[i], "--docker-host") == 0 && i + 1 < argc)
 			docker_host = argv[++i];
-		else if (strcmp(argv[i], "--watch") == 0)
+		else if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc) {
+			if (log_parse_format(argv[++i], &log_fmt) < 0) {
+				fprintf(stderr, "dockgate serve: --log-format takes human "
+				                "or json\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+			if (log_parse_level(argv[++i], &log_lvl) < 0) {
+				fprintf(stderr, "dockgate serve: --log-level takes debug, "
+				                "info, warn or error\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--watch") == 0)
 			watch = true;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			char *end;
@@ -314,10 +362,10 @@ static int cmd_serve(int argc, char **argv)
 
 	/* The policy is valid before anything listens: a daemon that cannot
 	 * judge must not answer at all. */
-	struct policy *p = load_or_report(policy_path);
+	log_setup(log_fmt, log_lvl);
+	struct policy *p = load_or_log(policy_path);
 	if (p == NULL) {
-		fprintf(stderr, "dockgate: %s: policy has errors; not serving\n",
-		        policy_path);
+		log_msg(LOG_ERROR, "%s: policy has errors; not serving", policy_path);
 		return 1;
 	}
 
@@ -336,7 +384,7 @@ static int cmd_serve(int argc, char **argv)
 	char *why = NULL;
 	if (audit_path != NULL &&
 	    (obs.audit = auditlog_open(audit_path, &why)) == NULL) {
-		fprintf(stderr, "dockgate: %s\n", why ? why : "cannot open the audit log");
+		log_msg(LOG_ERROR, "%s", why ? why : "cannot open the audit log");
 		free(why);
 		policy_unref(p);
 		return 1;
@@ -347,7 +395,7 @@ static int cmd_serve(int argc, char **argv)
 	imageinspect_global_init();
 	obs.inspect = imageinspect_new(docker_host, 4096, 5000, &why);
 	if (obs.inspect == NULL) {
-		fprintf(stderr, "dockgate: %s\n", why ? why : "out of memory");
+		log_msg(LOG_ERROR, "%s", why ? why : "out of memory");
 		free(why);
 		auditlog_close(obs.audit);
 		policy_unref(p);
@@ -360,7 +408,7 @@ static int cmd_serve(int argc, char **argv)
 		mh = obs.metrics ? metrics_http_start(metrics_addr, obs.metrics, &why)
 		                 : NULL;
 		if (mh == NULL) {
-			fprintf(stderr, "dockgate: %s\n", why ? why : "out of memory");
+			log_msg(LOG_ERROR, "%s", why ? why : "out of memory");
 			free(why);
 			metrics_free(obs.metrics);
 			imageinspect_free(obs.inspect);
@@ -378,14 +426,34 @@ static int cmd_serve(int argc, char **argv)
 	    .threads = threads,
 	    .max_body = MAX_AUTHZ_BODY,
 	    .idle_timeout = 60,
-	    .log = stderr,
+	    /* The one-line summary per decision, human format only. */
+	    .log = log_fmt == LOG_HUMAN && log_enabled(LOG_INFO) ? stderr : NULL,
 	    .hooks = &hooks,
 	    .slow_threads = 4,
 	};
+	/* The watch starts before the socket answers, so no change made
+	 * once dockgate serves can be missed. */
+	struct reloader rl = {PTHREAD_MUTEX_INITIALIZER, policy_path, NULL,
+	                      obs.metrics, false};
+	struct watch *w = NULL;
+	if (watch) {
+		w = watch_start(policy_path, 200, reload_on_change, &rl, &why);
+		if (w == NULL) {
+			log_msg(LOG_ERROR, "--watch: %s", why);
+			free(why);
+			metrics_http_stop(mh);
+			metrics_free(obs.metrics);
+			imageinspect_free(obs.inspect);
+			auditlog_close(obs.audit);
+			policy_unref(p);
+			return 1;
+		}
+	}
 	struct server *s = server_start(&cfg, p, &why);
 	if (s == NULL) {
-		fprintf(stderr, "dockgate: %s\n", why ? why : "cannot start");
+		log_msg(LOG_ERROR, "%s", why ? why : "cannot start");
 		free(why);
+		watch_stop(w);
 		metrics_http_stop(mh);
 		metrics_free(obs.metrics);
 		imageinspect_free(obs.inspect);
@@ -393,28 +461,19 @@ static int cmd_serve(int argc, char **argv)
 		policy_unref(p);
 		return 1;
 	}
-	fprintf(stderr,
-	        "dockgate %s: serving %s (sha256 %s, %d rules, mode %s) on %s\n",
-	        DOCKGATE_VERSION, policy_path, p->sha256, count_rules(p),
-	        mode_name(p), fd >= 0 ? "an inherited socket" : socket_path);
+	log_msg(LOG_INFO, "serving %s (sha256 %s, %d rules, mode %s) on %s; "
+	        "version %s", policy_path, p->sha256, count_rules(p),
+	        mode_name(p), fd >= 0 ? "an inherited socket" : socket_path,
+	        DOCKGATE_VERSION);
 	policy_unref(p);
 
-	struct reloader rl = {PTHREAD_MUTEX_INITIALIZER, policy_path, s,
-	                      obs.metrics};
-	struct watch *w = NULL;
-	if (watch) {
-		w = watch_start(policy_path, 200, reload_on_change, &rl, &why);
-		if (w == NULL) {
-			fprintf(stderr, "dockgate: --watch: %s\n", why);
-			free(why);
-			server_stop(s);
-			metrics_http_stop(mh);
-			metrics_free(obs.metrics);
-			imageinspect_free(obs.inspect);
-			auditlog_close(obs.audit);
-			return 1;
-		}
-	}
+	/* Changes seen between the start of the watch and now. */
+	pthread_mutex_lock(&rl.lock);
+	rl.server = s;
+	bool pending = rl.pending;
+	pthread_mutex_unlock(&rl.lock);
+	if (pending)
+		reload(&rl, "file changed");
 
 	for (;;) {
 		int sig;
@@ -423,7 +482,7 @@ static int cmd_serve(int argc, char **argv)
 		if (sig == SIGUSR1) {
 			/* logrotate moved the file away: write to a new one. */
 			if (auditlog_reopen(obs.audit, &why) < 0) {
-				fprintf(stderr, "dockgate: %s\n", why);
+				log_msg(LOG_ERROR, "%s", why);
 				free(why);
 			}
 			continue;
@@ -432,7 +491,7 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		reload(&rl, "SIGHUP");
 	}
-	fprintf(stderr, "dockgate: stopping\n");
+	log_msg(LOG_INFO, "stopping");
 	watch_stop(w);
 	server_stop(s);
 	metrics_http_stop(mh);

@@ -352,6 +352,47 @@ stop
 out=$($DOCKGATE serve --policy "$TMP/inspect.yaml" --socket "$TMP/x.sock" --docker-host https://x 2>&1)
 detail=$out check "--docker-host refuses what it cannot speak" grep -q "expected unix:///PATH or tcp://HOST:PORT" <<<"$out"
 
+# ---- logging -------------------------------------------------------------------------
+cp "$TMP/a.yaml" "$POLICY"
+: >"$LOG"
+start --policy "$POLICY" || exit 1
+authz "$CAP/create-uid0.1.json" >/dev/null
+stop
+detail=$(cat "$LOG") check "human log: startup names policy path, digest, rule count, mode and socket" \
+	grep -q "^dockgate: serving $POLICY (sha256 $sha_a, 1 rules, mode enforce) on $SOCK; version " "$LOG"
+detail=$(cat "$LOG") check "human log: one line per decision" \
+	grep -q 'dockgate: deny action=container_create .*rules=no-root' "$LOG"
+
+: >"$LOG"
+start --policy "$POLICY" --log-format json || exit 1
+authz "$CAP/create-uid0.1.json" >/dev/null
+printf 'version: 1\nrules:\n  no-rot: deny\n' >"$POLICY"
+kill -HUP "$PID"
+waitfor 10 grep -q "reload of" "$LOG"
+stop
+detail=$(cat "$LOG") check "--log-format json: every stderr line is a JSON object with time, level, msg" \
+	pyjson "$LOG" "len(recs) >= 5 and all({'time','level','msg'} <= set(r) for r in recs)"
+detail=$(cat "$LOG") check "--log-format json: startup, the decision record, the reload error with its position" \
+	pyjson "$LOG" "(recs[0]['msg'].startswith('serving $POLICY (sha256 $sha_a, 1 rules, mode enforce) on $SOCK')
+		and any(r['msg'] == 'decision' and r['verdict'] == 'deny' and r['violations'][0]['rule'] == 'no-root' for r in recs)
+		and any(r['level'] == 'error' and r['msg'].startswith('$POLICY:3:3: unknown rule') for r in recs)
+		and any(r['level'] == 'error' and r['msg'].startswith('reload of $POLICY (SIGHUP) failed') for r in recs))"
+
+cp "$TMP/a.yaml" "$POLICY"
+: >"$LOG"
+start --policy "$POLICY" --log-level warn || exit 1
+authz "$CAP/create-uid0.1.json" >/dev/null
+printf 'version: 1\nrules:\n  no-rot: deny\n' >"$POLICY"
+kill -HUP "$PID"
+waitfor 10 grep -q "reload of" "$LOG"
+stop
+detail=$(cat "$LOG") check "--log-level warn: no decision or startup lines, errors still logged" \
+	bash -c '! grep -q -e "dockgate: deny" -e serving "$1" && grep -q "error: reload of" "$1"' _ "$LOG"
+out=$($DOCKGATE serve --policy "$TMP/a.yaml" --socket "$TMP/x.sock" --log-format xml 2>&1)
+rc=$?
+detail="rc=$rc $out" check "--log-format and --log-level refuse unknown values" \
+	bash -c '[ "$1" = 2 ] && grep -q "takes human or json" <<<"$2"' _ "$rc" "$out"
+
 out=$($DOCKGATE serve --policy "$TMP/a.yaml" --socket "$TMP/x.sock" --audit-log "$TMP/no/such/dir/a.log" 2>&1)
 rc=$?
 detail="rc=$rc $out" check "an audit log that cannot be opened stops the start, before the socket" \

@@ -119,7 +119,7 @@ def write_renamed(text):
 def log_counts():
     text = open(LOG, errors="replace").read()
     return (len(re.findall(r"dockgate: reloaded ", text)),
-            len(re.findall(r"dockgate: reload of .* failed", text)))
+            len(re.findall(r"dockgate: (?:error: )?reload of .* failed", text)))
 
 
 def wait_log(want_ok, want_failed, timeout=60):
