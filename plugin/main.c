@@ -273,9 +273,11 @@ static void reload(struct reloader *r, const char *why)
 	}
 	struct policy *np = load_or_log(r->path);
 	if (np == NULL) {
+		/* Counted before it is logged, so whoever reads the log line
+		 * finds the counter moved. */
+		metrics_policy(r->metrics, NULL, false, false);
 		log_msg(LOG_ERROR, "reload of %s (%s) failed; keeping the policy in "
 		                   "force", r->path, why);
-		metrics_policy(r->metrics, NULL, false, false);
 	} else {
 		metrics_policy(r->metrics, np, true, false);
 		server_set_policy(r->server, np);
