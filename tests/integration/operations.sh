@@ -226,6 +226,7 @@ metric() {
 export -f metric
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cp "$ROOT/tests/policies/five.yaml" "$POLICY"
+: >"$LOG" # the waits below must not see earlier reloads' lines
 start --policy "$POLICY" --metrics "127.0.0.1:$port" || exit 1
 curl -s "http://127.0.0.1:$port/metrics" >"$TMP/m0"
 authz "$CAP/create-default.1.json" >/dev/null
