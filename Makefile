@@ -19,7 +19,7 @@ MANDIR ?= $(PREFIX)/share/man
 PLUGIN_NAME ?= dockgate
 PLUGIN_POLICY ?= policies/default.yaml
 
-PKGS = libmicrohttpd jansson yaml-0.1
+PKGS = libmicrohttpd jansson yaml-0.1 libcrypto libcurl
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
        -Wstrict-prototypes -Wmissing-prototypes
 # Lazily expanded: pkg-config runs only when a compile needs it, so `make
@@ -89,6 +89,7 @@ check-policies: $(BUILD)/dockgate
 
 integration: $(BUILD)/dockgate
 	DOCKGATE=$(BUILD)/dockgate tests/integration/run.sh
+	DOCKGATE=$(BUILD)/dockgate tests/integration/operations.sh
 
 asan:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
@@ -100,6 +101,8 @@ test-asan: asan
 		build/asan/test_unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		DOCKGATE=build/asan/dockgate tests/integration/run.sh
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		DOCKGATE=build/asan/dockgate DOCKGATE_SLOW=1 tests/integration/operations.sh
 
 # Unit tests in one process (no fork) and the integration test under
 # memcheck: any error or definite/indirect leak fails.
@@ -109,6 +112,8 @@ test-valgrind: $(BUILD)/test_unit $(BUILD)/dockgate
 	CK_FORK=no $(VALGRIND) $(BUILD)/test_unit
 	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
 		tests/integration/run.sh
+	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
+		tests/integration/operations.sh
 
 e2e: $(BUILD)/dockgate
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate tests/e2e/run.sh
@@ -150,10 +155,12 @@ install: $(BUILD)/dockgate
 	sed 's|/usr/local/sbin|$(PREFIX)/sbin|g' contrib/systemd/dockgate.service \
 		>$(DESTDIR)$(UNITDIR)/dockgate.service
 	install -m 0644 contrib/systemd/dockgate.socket $(DESTDIR)$(UNITDIR)/dockgate.socket
+	install -D -m 0644 contrib/logrotate/dockgate $(DESTDIR)/etc/logrotate.d/dockgate
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/dockgate $(DESTDIR)$(UNITDIR)/dockgate.service \
-		$(DESTDIR)$(UNITDIR)/dockgate.socket $(DESTDIR)$(MANDIR)/man8/dockgate.8
+		$(DESTDIR)$(UNITDIR)/dockgate.socket $(DESTDIR)$(MANDIR)/man8/dockgate.8 \
+		$(DESTDIR)/etc/logrotate.d/dockgate
 	@echo "left $(DESTDIR)/etc/dockgate/policy.yaml in place"
 
 format-check:

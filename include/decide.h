@@ -24,6 +24,41 @@ struct decide_opts {
 char *decide(const struct policy *p, const struct decide_opts *opts,
              const char *data, size_t len, bool *allow, FILE *log);
 
+struct request;
+struct decision;
+
+/* One call's side of the hooks: whether prepare may block, and whether it
+ * asked for the decision to be made again where it may. */
+struct decide_call {
+	bool may_block; /* in: not on an HTTP worker thread */
+	bool deferred;  /* out: prepare needs I/O; decide() returned NULL */
+};
+
+/* What the daemon adds around a decision (audit log, metrics). Every
+ * member is optional; decide() runs with none. */
+struct decide_hooks {
+	/* Called with the request model before eval, to add facts that need
+	 * I/O (the image's user). Returns 0 to go on, or 1 when it must block
+	 * and call->may_block is false: decide_hooked() then stops, sets
+	 * call->deferred and returns NULL, and the caller runs it again on a
+	 * thread that may block. */
+	int (*prepare)(void *cls, struct decide_call *call,
+	               const struct policy *p, struct request *rq);
+	/* Called once per decision after the reply is built. rq is NULL when
+	 * the request could not be modelled. Runs on the deciding thread; must
+	 * not block for long. */
+	void (*record)(void *cls, const struct policy *p,
+	               const struct request *rq, const struct decision *d,
+	               long latency_us);
+	void *cls;
+};
+
+/* decide(), with hooks (NULL: none) and this call's side of them (NULL:
+ * may not block). */
+char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
+                    const char *data, size_t len, bool *allow, FILE *log,
+                    const struct decide_hooks *h, struct decide_call *call);
+
 /* The reply used when the request cannot even be read (too large, out of
  * memory). Static string. */
 extern const char decide_fallback_deny[];

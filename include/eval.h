@@ -70,6 +70,9 @@ enum reason {
 	REASON_CAP_DROP_ALL,     /* CapDrop lacks ALL */
 	REASON_API_DENIED,       /* arg: "METHOD /path", arg2: the pattern */
 	REASON_API_DEFAULT,      /* arg: "METHOD /path" */
+	REASON_IMAGE_USER_ROOT,  /* unset-user: inspect; arg: the image's
+	                          * Config.User ("" none), arg2: the image */
+	REASON_IMAGE_USER_UNKNOWN, /* arg: the image, arg2: why not known */
 	REASON__COUNT
 };
 

@@ -73,6 +73,8 @@ struct policy {
 
 	/* no-root */
 	bool unset_user_allow; /* unset-user: allow */
+	bool unset_user_inspect; /* unset-user: inspect: judge the image's
+	                          * Config.User (looked up before eval) */
 
 	/* resource-limits */
 	unsigned limits_require; /* LIMIT_* bits */
@@ -129,6 +131,10 @@ struct policy {
 	size_t n_exceptions;
 
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
+
+	/* sha256 of the file's bytes as loaded, lower-case hex; names the
+	 * policy in audit records and metrics. Set by policy_set_digest. */
+	char sha256[65];
 };
 
 /* Every error of a file, each "FILE:LINE:COL: message". */
@@ -144,6 +150,10 @@ struct policy *policy_load_file(const char *path, struct policy_errors *errs);
 /* Same, from memory; name is used in error positions. */
 struct policy *policy_load_buffer(const char *name, const char *data,
                                   size_t len, struct policy_errors *errs);
+
+/* Fills p->sha256 with the digest of data (the bytes p was loaded from).
+ * policy_digest.c. */
+void policy_set_digest(struct policy *p, const void *data, size_t len);
 
 /* Reference counting, so a reload can swap policies while decisions still
  * run on the old one. policy_unref(NULL) is a no-op. */

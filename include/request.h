@@ -89,6 +89,20 @@ enum body_status {
 	                 * as form values (they override the query string) */
 };
 
+/* The image's own user, for unset-user: inspect. The daemon looks it up
+ * (imageinspect.c) before eval, which never does I/O. */
+enum image_user_status {
+	IMAGE_USER_NOT_ASKED = 0, /* no lookup was made (eval fails closed) */
+	IMAGE_USER_KNOWN,         /* user holds Config.User, "" when unset */
+	IMAGE_USER_FAILED,        /* dockerd could not be asked; why says so */
+};
+
+struct image_user {
+	enum image_user_status status;
+	char *user; /* new string or NULL */
+	char *why;  /* new string or NULL */
+};
+
 struct request {
 	/* borrowed from the authz_req it was built from */
 	const char *user;
@@ -107,6 +121,8 @@ struct request {
 	struct exec_spec exec;        /* ACTION_EXEC_CREATE */
 	struct update_spec update;    /* ACTION_CONTAINER_UPDATE */
 	struct volume_spec volume;    /* ACTION_VOLUME_CREATE */
+
+	struct image_user image_user; /* filled before eval, or NOT_ASKED */
 };
 
 /* Builds the model for az. Returns 0, or -1 with *why (new string) when the

@@ -16,6 +16,9 @@ struct server_config {
 	unsigned idle_timeout;   /* seconds before an idle connection closes */
 	FILE *log;               /* decision log; NULL for none */
 	const struct decide_opts *opts; /* borrowed; must outlive the server */
+	const struct decide_hooks *hooks; /* audit log, metrics; NULL for none */
+	unsigned slow_threads;   /* threads for decisions that block (image
+	                          * look-ups); 0 = none, they are then denied */
 };
 
 struct server;

@@ -48,7 +48,15 @@ static bool self_check_path(const struct selfprotect_opts *self,
 char *decide(const struct policy *p, const struct decide_opts *opts,
              const char *data, size_t len, bool *allow, FILE *log)
 {
+	return decide_hooked(p, opts, data, len, allow, log, NULL, NULL);
+}
+
+char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
+                    const char *data, size_t len, bool *allow, FILE *log,
+                    const struct decide_hooks *h, struct decide_call *call)
+{
 	const struct selfprotect_opts *self = opts ? &opts->self : NULL;
+	struct decide_call dflt = {false, false};
 	struct timespec t0;
 	struct authz_req az;
 	struct request rq;
@@ -74,18 +82,34 @@ char *decide(const struct policy *p, const struct decide_opts *opts,
 		}
 	} else {
 		have_rq = true;
+		if (call == NULL)
+			call = &dflt;
 		/* Before the policy, and whatever its mode: a policy cannot
 		 * allow dockgate to be switched off. When it denies, the
-		 * policy has nothing to add. */
-		if (!selfprotect_check(self, &rq.route, &d))
+		 * policy has nothing to add, and no look-up is needed. */
+		if (!selfprotect_check(self, &rq.route, &d)) {
+			if (h != NULL && h->prepare != NULL &&
+			    h->prepare(h->cls, call, p, &rq) != 0) {
+				call->deferred = true;
+				free(why);
+				decision_clear(&d);
+				request_clear(&rq);
+				authz_req_clear(&az);
+				*allow = false;
+				return NULL;
+			}
 			eval_request(p, &rq, &d);
+		}
 	}
 	free(why);
 
 	char *msg = d.allow ? NULL : decision_message(&d);
 	char *reply = authz_reply(d.allow, msg);
 	*allow = d.allow && reply != NULL;
-	audit_log(log, have_rq ? &rq : NULL, &d, elapsed_us(&t0));
+	long latency = elapsed_us(&t0);
+	audit_log(log, have_rq ? &rq : NULL, &d, latency);
+	if (h != NULL && h->record != NULL)
+		h->record(h->cls, p, have_rq ? &rq : NULL, &d, latency);
 
 	free(msg);
 	decision_clear(&d);

@@ -491,6 +491,27 @@ static void render(struct strbuf *sb, const struct violation *v)
 		strbuf_adds(sb, " is not in the policy's api allow list and the "
 		                "default is deny; ask the platform team to allow it");
 		break;
+	case REASON_IMAGE_USER_ROOT:
+		strbuf_adds(sb, "no user given, and image ");
+		strbuf_add_escaped(sb, b);
+		if (a[0] == '\0')
+			strbuf_adds(sb, " sets no USER, so the container would run as "
+			                "root");
+		else {
+			strbuf_adds(sb, " runs as root (USER \"");
+			strbuf_add_escaped(sb, a);
+			strbuf_adds(sb, "\")");
+		}
+		strbuf_adds(sb, "; add --user 1000:1000, or use an image with a "
+		                "non-root USER");
+		break;
+	case REASON_IMAGE_USER_UNKNOWN:
+		strbuf_adds(sb, "no user given, and the user of image ");
+		strbuf_add_escaped(sb, a);
+		strbuf_adds(sb, " could not be looked up (");
+		strbuf_add_escaped(sb, b);
+		strbuf_adds(sb, "); add --user 1000:1000");
+		break;
 	case REASON__COUNT:
 		strbuf_adds(sb, "denied");
 		break;

@@ -119,11 +119,33 @@ static enum id_kind classify_user(const char *user)
 	return ID_OK;
 }
 
+/* unset-user: inspect. The container runs as the image's Config.User,
+ * which the daemon looked up before eval: judged like an explicit --user;
+ * not known means deny (fail closed). */
+static void judge_image_user(struct ctx *c)
+{
+	const struct image_user *iu = &c->rq->image_user;
+	const char *image = c->rq->create.image ? c->rq->create.image : "";
+
+	if (iu->status != IMAGE_USER_KNOWN || iu->user == NULL) {
+		fail(c, REASON_IMAGE_USER_UNKNOWN, image,
+		     iu->why ? iu->why : "it was not looked up");
+		return;
+	}
+	enum id_kind k = iu->user[0] == '\0' ? ID_ROOT : classify_user(iu->user);
+	if (k == ID_ROOT)
+		fail(c, REASON_IMAGE_USER_ROOT, iu->user, image);
+	else if (k == ID_INVALID)
+		fail(c, REASON_USER_INVALID, iu->user, NULL);
+}
+
 static void rule_no_root(struct ctx *c)
 {
 	const char *user = c->rq->create.user;
 	if (user == NULL || user[0] == '\0') {
-		if (!c->p->unset_user_allow)
+		if (c->p->unset_user_inspect)
+			judge_image_user(c);
+		else if (!c->p->unset_user_allow)
 			fail(c, REASON_USER_UNSET, NULL, NULL);
 		return;
 	}

@@ -1,6 +1,7 @@
 /* dockgate: command line. serve | check | eval | --version. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,10 +10,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "auditlog.h"
 #include "decide.h"
+#include "imageinspect.h"
+#include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "policy.h"
 #include "selfprotect.h"
 #include "server.h"
+#include "strbuf.h"
+#include "watch.h"
 
 #ifndef DOCKGATE_VERSION
 #define DOCKGATE_VERSION "0.1.0"
@@ -27,6 +35,9 @@
 static const char usage[] =
     "usage: dockgate serve [--policy FILE] [--socket PATH] [--threads N]\n"
     "                      [--self-name NAME]...\n"
+    "                      [--audit-log PATH|-] [--watch] [--metrics ADDR]\n"
+    "                      [--docker-host URL] [--log-format human|json]\n"
+    "                      [--log-level debug|info|warn|error]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [--self-name NAME]... [REQUEST.json | -]\n"
     "       dockgate --version\n"
@@ -34,9 +45,23 @@ static const char usage[] =
     "serve   answer dockerd's authorization requests (--authorization-plugin)\n"
     "        defaults: --policy " DEFAULT_POLICY "\n"
     "                  --socket " DEFAULT_SOCKET "\n"
-    "        SIGHUP reloads the policy; SIGINT/SIGTERM stop.\n"
-    "        --self-name: a plugin name that is dockgate itself (default\n"
-    "        dockgate); disabling, removing, setting or upgrading it is denied\n"
+    "        --self-name NAME  a plugin name that is dockgate itself (default\n"
+    "                          dockgate); disabling, removing, setting or\n"
+    "                          upgrading it is denied\n"
+    "        --audit-log PATH  one JSON record per decision, appended to\n"
+    "                          PATH (\"-\": standard output)\n"
+    "        --watch           reload the policy when its file changes\n"
+    "        --metrics ADDR    serve Prometheus /metrics and /healthz on a\n"
+    "                          loopback HOST:PORT or a Unix socket path\n"
+    "        --docker-host URL where to look up an image's user for\n"
+    "                          unset-user: inspect (unix:///PATH or\n"
+    "                          tcp://HOST:PORT; default\n"
+    "                          " IMAGEINSPECT_DEFAULT_HOST ")\n"
+    "        --log-format F    human (default) or json: stderr lines\n"
+    "        --log-level L     debug, info (default; one line per\n"
+    "                          decision), warn or error\n"
+    "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
+    "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
     "eval    decide one AuthZReq JSON offline; prints the reply;\n"
     "        exit 0 allow, 1 deny, 2 error\n";
@@ -82,6 +107,17 @@ static struct policy *load_or_report(const char *path)
 	struct policy *p = policy_load_file(path, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
+	policy_errors_clear(&errs);
+	return p;
+}
+
+/* The same for the daemon: errors go to the log (--log-format). */
+static struct policy *load_or_log(const char *path)
+{
+	struct policy_errors errs = {0};
+	struct policy *p = policy_load_file(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		log_line(LOG_ERROR, errs.msg[i]);
 	policy_errors_clear(&errs);
 	return p;
 }
@@ -211,7 +247,7 @@ static int inherited_socket(void)
 	if (*end != '\0' || n < 1)
 		return -1;
 	if (n > 1)
-		fprintf(stderr, "dockgate: %ld sockets passed; serving the first\n", n);
+		log_msg(LOG_WARN, "%ld sockets passed; serving the first", n);
 	return 3; /* SD_LISTEN_FDS_START */
 }
 
@@ -239,12 +275,111 @@ static int count_rules(const struct policy *p)
 	return n;
 }
 
+/* Everything a decision feeds besides its reply. */
+struct observers {
+	struct auditlog *audit;
+	struct metrics *metrics;
+	struct imageinspect *inspect;
+};
+
+/* Before eval: the image's user when the policy wants it. A cache hit
+ * answers at once; a look-up in dockerd only where blocking is allowed
+ * (the server's slow lane), never on an HTTP worker. */
+static int prepare(void *cls, struct decide_call *call, const struct policy *p,
+                   struct request *rq)
+{
+	struct observers *o = cls;
+	if (!imageinspect_wanted(p, rq) ||
+	    imageinspect_from_cache(o->inspect, rq))
+		return 0;
+	if (!call->may_block)
+		return 1;
+	imageinspect_lookup(o->inspect, rq);
+	if (log_enabled(LOG_DEBUG))
+		log_msg(LOG_DEBUG, "image %s: %s %s", rq->create.image,
+		        rq->image_user.status == IMAGE_USER_KNOWN ? "USER" : "unknown:",
+		        rq->image_user.status == IMAGE_USER_KNOWN ? rq->image_user.user
+		                                                 : rq->image_user.why);
+	return 0;
+}
+
+/* What a reload needs; SIGHUP (main thread) and --watch (its thread) both
+ * reload, one at a time. */
+struct reloader {
+	pthread_mutex_t lock;
+	const char *path;
+	struct server *server; /* NULL until it serves */
+	struct metrics *metrics;
+	bool pending; /* the file changed before the server started */
+};
+
+/* Loads the policy aside and swaps it in only when it has zero errors;
+ * otherwise every error is logged and the policy in force stays. In-flight
+ * decisions finish on the policy they started with (policy refs). */
+static void reload(struct reloader *r, const char *why)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->server == NULL) {
+		r->pending = true;
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
+	struct policy *np = load_or_log(r->path);
+	if (np == NULL) {
+		/* Counted before it is logged, so whoever reads the log line
+		 * finds the counter moved. */
+		metrics_policy(r->metrics, NULL, false, false);
+		log_msg(LOG_ERROR, "reload of %s (%s) failed; keeping the policy in "
+		                   "force", r->path, why);
+	} else {
+		metrics_policy(r->metrics, np, true, false);
+		server_set_policy(r->server, np);
+		log_msg(LOG_INFO, "reloaded %s (%s): sha256 %s, %d rules, mode %s",
+		        r->path, why, np->sha256,
+		        count_rules(np), mode_name(np));
+		policy_unref(np);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void reload_on_change(void *cls)
+{
+	reload(cls, "file changed");
+}
+
+static void observe(void *cls, const struct policy *p,
+                    const struct request *rq, const struct decision *d,
+                    long latency_us)
+{
+	struct observers *o = cls;
+	auditlog_write(o->audit, p, rq, d, latency_us);
+	metrics_observe(o->metrics, rq, d, latency_us);
+	/* --log-format json: the decision line on stderr is the audit
+	 * record; the human one comes from decide() itself. */
+	if (log_format() == LOG_JSON && log_enabled(LOG_INFO)) {
+		char *rec = auditlog_record(p, rq, d, latency_us);
+		log_json_record(LOG_INFO, "decision", rec);
+		free(rec);
+	}
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
+	const char *audit_path = NULL, *metrics_addr = NULL;
+	bool watch = false, inspect_init = false;
 	unsigned threads = 0;
 	/* Lives as long as the server, which borrows it. */
 	struct self_names sn = {calloc((size_t)argc, sizeof(char *)), 0};
+	struct observers obs = {0};
+	const char *docker_host = IMAGEINSPECT_DEFAULT_HOST;
+	enum log_format log_fmt = LOG_HUMAN;
+	enum log_level log_lvl = LOG_INFO;
+	struct decide_hooks hooks = {prepare, observe, &obs};
+	struct policy *p = NULL;
+	struct metrics_http *mh = NULL;
+	struct watch *w = NULL;
+	char *why = NULL;
 	int rc = 2;
 
 	if (sn.v == NULL)
@@ -259,6 +394,26 @@ static int cmd_serve(int argc, char **argv)
 			policy_path = argv[++i];
 		else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
 			socket_path = argv[++i];
+		else if (strcmp(argv[i], "--audit-log") == 0 && i + 1 < argc)
+			audit_path = argv[++i];
+		else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc)
+			metrics_addr = argv[++i];
+		else if (strcmp(argv[i], "--docker-host") == 0 && i + 1 < argc)
+			docker_host = argv[++i];
+		else if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc) {
+			if (log_parse_format(argv[++i], &log_fmt) < 0) {
+				fprintf(stderr, "dockgate serve: --log-format takes human "
+				                "or json\n");
+				goto out;
+			}
+		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+			if (log_parse_level(argv[++i], &log_lvl) < 0) {
+				fprintf(stderr, "dockgate serve: --log-level takes debug, "
+				                "info, warn or error\n");
+				goto out;
+			}
+		} else if (strcmp(argv[i], "--watch") == 0)
+			watch = true;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			char *end;
 			long t = strtol(argv[++i], &end, 10);
@@ -276,11 +431,11 @@ static int cmd_serve(int argc, char **argv)
 
 	/* The policy is valid before anything listens: a daemon that cannot
 	 * judge must not answer at all. */
-	struct policy *p = load_or_report(policy_path);
+	rc = 1;
+	log_setup(log_fmt, log_lvl);
+	p = load_or_log(policy_path);
 	if (p == NULL) {
-		fprintf(stderr, "dockgate: %s: policy has errors; not serving\n",
-		        policy_path);
-		rc = 1;
+		log_msg(LOG_ERROR, "%s: policy has errors; not serving", policy_path);
 		goto out;
 	}
 
@@ -291,11 +446,39 @@ static int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
 	struct decide_opts opts = self_opts(&sn);
+	if (audit_path != NULL &&
+	    (obs.audit = auditlog_open(audit_path, &why)) == NULL) {
+		log_msg(LOG_ERROR, "%s", why ? why : "cannot open the audit log");
+		goto out;
+	}
+
+	/* Made even when the policy does not inspect: a reload may turn it
+	 * on. It connects only when asked. */
+	imageinspect_global_init();
+	inspect_init = true;
+	obs.inspect = imageinspect_new(docker_host, 4096, 5000, &why);
+	if (obs.inspect == NULL) {
+		log_msg(LOG_ERROR, "%s", why ? why : "out of memory");
+		goto out;
+	}
+
+	if (metrics_addr != NULL) {
+		obs.metrics = metrics_new();
+		mh = obs.metrics ? metrics_http_start(metrics_addr, obs.metrics, &why)
+		                 : NULL;
+		if (mh == NULL) {
+			log_msg(LOG_ERROR, "%s", why ? why : "out of memory");
+			goto out;
+		}
+		metrics_policy(obs.metrics, p, true, true);
+	}
+
 	int fd = inherited_socket();
 	struct server_config cfg = {
 	    .socket_path = socket_path,
@@ -303,50 +486,78 @@ static int cmd_serve(int argc, char **argv)
 	    .threads = threads,
 	    .max_body = MAX_AUTHZ_BODY,
 	    .idle_timeout = 60,
-	    .log = stderr,
+	    /* The one-line summary per decision, human format only. */
+	    .log = log_fmt == LOG_HUMAN && log_enabled(LOG_INFO) ? stderr : NULL,
 	    .opts = &opts,
+	    .hooks = &hooks,
+	    .slow_threads = 4,
 	};
-	char *why = NULL;
+	/* The watch starts before the socket answers, so no change made
+	 * once dockgate serves can be missed. */
+	struct reloader rl = {PTHREAD_MUTEX_INITIALIZER, policy_path, NULL,
+	                      obs.metrics, false};
+	if (watch) {
+		w = watch_start(policy_path, 200, reload_on_change, &rl, &why);
+		if (w == NULL) {
+			log_msg(LOG_ERROR, "--watch: %s", why ? why : "out of memory");
+			goto out;
+		}
+	}
 	struct server *s = server_start(&cfg, p, &why);
 	if (s == NULL) {
-		fprintf(stderr, "dockgate: %s\n", why ? why : "cannot start");
-		free(why);
-		policy_unref(p);
-		rc = 1;
+		log_msg(LOG_ERROR, "%s", why ? why : "cannot start");
 		goto out;
 	}
-	fprintf(stderr,
-	        "dockgate %s: serving %s (%d rules, mode %s) on %s; self-protected "
-	        "as",
-	        DOCKGATE_VERSION, policy_path, count_rules(p), mode_name(p),
-	        fd >= 0 ? "an inherited socket" : socket_path);
+	struct strbuf names = STRBUF_INIT;
 	for (size_t i = 0; i < sn.n; i++)
-		fprintf(stderr, "%s %s", i ? "," : "", sn.v[i]);
-	fputc('\n', stderr);
-	policy_unref(p);
+		strbuf_addf(&names, "%s%s", i ? ", " : "", sn.v[i]);
+	log_msg(LOG_INFO, "serving %s (sha256 %s, %d rules, mode %s) on %s; "
+	        "self-protected as %s; version %s", policy_path, p->sha256,
+	        count_rules(p), mode_name(p),
+	        fd >= 0 ? "an inherited socket" : socket_path,
+	        names.buf ? names.buf : "", DOCKGATE_VERSION);
+	strbuf_release(&names);
+
+	/* Changes seen between the start of the watch and now. */
+	pthread_mutex_lock(&rl.lock);
+	rl.server = s;
+	bool pending = rl.pending;
+	pthread_mutex_unlock(&rl.lock);
+	if (pending)
+		reload(&rl, "file changed");
 
 	for (;;) {
 		int sig;
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig != SIGHUP)
-			break;
-		/* Load aside; swap only a policy with zero errors. */
-		struct policy *np = load_or_report(policy_path);
-		if (np == NULL) {
-			fprintf(stderr, "dockgate: reload of %s failed; keeping the "
-			                "policy in force\n", policy_path);
+		if (sig == SIGUSR1) {
+			/* logrotate moved the file away: write to a new one. */
+			if (auditlog_reopen(obs.audit, &why) < 0) {
+				log_msg(LOG_ERROR, "%s", why);
+				free(why);
+				why = NULL;
+			}
 			continue;
 		}
-		server_set_policy(s, np);
-		fprintf(stderr, "dockgate: reloaded %s (%d rules, mode %s)\n",
-		        policy_path, count_rules(np), mode_name(np));
-		policy_unref(np);
+		if (sig != SIGHUP)
+			break;
+		reload(&rl, "SIGHUP");
 	}
-	fprintf(stderr, "dockgate: stopping\n");
+	log_msg(LOG_INFO, "stopping");
+	watch_stop(w);
+	w = NULL;
 	server_stop(s);
 	rc = 0;
 out:
+	free(why);
+	watch_stop(w);
+	metrics_http_stop(mh);
+	metrics_free(obs.metrics);
+	imageinspect_free(obs.inspect);
+	if (inspect_init)
+		imageinspect_global_cleanup();
+	auditlog_close(obs.audit);
+	policy_unref(p);
 	free(sn.v);
 	return rc;
 }

@@ -812,10 +812,12 @@ static void load_action(struct loader *ld, enum rule_id id,
 
 static void load_unset_user(struct loader *ld, const yaml_node_t *n)
 {
-	static const char *const v[] = {"deny", "allow", NULL};
-	int a = load_enum(ld, n, v, "deny or allow");
-	if (a >= 0)
+	static const char *const v[] = {"deny", "allow", "inspect", NULL};
+	int a = load_enum(ld, n, v, "deny, allow or inspect");
+	if (a >= 0) {
 		ld->p->unset_user_allow = a == 1;
+		ld->p->unset_user_inspect = a == 2; /* issue 6 */
+	}
 }
 
 static const char *const load_limit_names[] = {"memory", "cpus", "pids",
@@ -1719,7 +1721,12 @@ struct policy *policy_load_buffer(const char *name, const char *data,
 	}
 	if (load_scan(&ld))
 		load_document(&ld);
-	return load_finish(&ld, errs);
+	p = load_finish(&ld, errs);
+	/* The digest names exactly the bytes read, BOM included, so it is
+	 * what sha256sum prints for the file. */
+	if (p != NULL)
+		policy_set_digest(p, data, data != NULL ? len : 0);
+	return p;
 }
 
 /* strerror, thread-safe: text in buf or static. */

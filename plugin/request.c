@@ -1070,5 +1070,7 @@ void request_clear(struct request *rq)
 	container_spec_clear(&rq->create);
 	exec_spec_clear(&rq->exec);
 	volume_spec_clear(&rq->volume);
+	free(rq->image_user.user);
+	free(rq->image_user.why);
 	memset(rq, 0, sizeof *rq);
 }

@@ -20,13 +20,17 @@
 #include "server.h"
 #include "strbuf.h"
 
+struct slow_lane;
+
 struct server {
 	struct MHD_Daemon *mhd;
+	struct slow_lane *slow;
 	pthread_mutex_t lock; /* guards policy (the pointer, not the policy) */
 	struct policy *policy;
 	size_t max_body;
 	FILE *log;
 	const struct decide_opts *opts; /* borrowed from the config */
+	const struct decide_hooks *hooks;
 	char *socket_path; /* the socket we created and must remove, or NULL */
 	dev_t sock_dev;
 	ino_t sock_ino;
@@ -41,7 +45,14 @@ struct req_state {
 	struct strbuf body;
 	size_t seen;   /* bytes of body received, kept or not */
 	bool too_big;  /* body exceeded max_body: rest discarded */
+	char *slow_reply; /* set by the slow lane before it resumes us */
+	bool slow_done;
 };
+
+static int slow_submit(struct server *s, struct MHD_Connection *conn,
+                       struct req_state *st, struct policy *p);
+static struct slow_lane *slow_start(struct server *s, unsigned n);
+static void slow_stop(struct slow_lane *sl);
 
 static const char not_found_reply[] =
     "{\"Err\":\"dockgate: unknown endpoint; dockerd calls /Plugin.Activate, "
@@ -107,8 +118,18 @@ static enum MHD_Result answer_authz_req(struct server *s,
 		return reply(conn, MHD_HTTP_OK, out, true);
 	}
 	struct policy *p = current_policy(s);
-	out = decide(p, s->opts, st->body.buf ? st->body.buf : "", st->body.len,
-	             &allow, s->log);
+	struct decide_call call = {false, false};
+	out = decide_hooked(p, s->opts, st->body.buf ? st->body.buf : "", st->body.len,
+	                    &allow, s->log, s->hooks, &call);
+	/* The decision needs I/O (an image look-up in dockerd, whose own
+	 * authorization call comes back here): the connection waits, the
+	 * worker does not. The slow lane decides again and resumes it. */
+	if (call.deferred) {
+		if (slow_submit(s, conn, st, p) == 0)
+			return MHD_YES; /* the policy reference went with the job */
+		out = authz_reply(false, "[no-root] too many image look-ups are "
+		                         "waiting for dockerd; try again");
+	}
 	policy_unref(p);
 	if (out == NULL)
 		return reply(conn, MHD_HTTP_OK, decide_fallback_deny, false);
@@ -149,6 +170,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 
+	if (st->slow_done) {
+		char *out = st->slow_reply;
+		st->slow_reply = NULL;
+		if (out == NULL)
+			return reply(conn, MHD_HTTP_OK, decide_fallback_deny, false);
+		return reply(conn, MHD_HTTP_OK, out, true);
+	}
 	if (st->ep == EP_UNKNOWN)
 		return reply(conn, MHD_HTTP_NOT_FOUND, not_found_reply, false);
 	if (strcmp(method, "POST") != 0)
@@ -175,6 +203,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (st != NULL) {
 		strbuf_release(&st->body);
+		free(st->slow_reply);
 		free(st);
 		*con_cls = NULL;
 	}
@@ -287,6 +316,7 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	s->max_body = cfg->max_body;
 	s->log = cfg->log;
 	s->opts = cfg->opts;
+	s->hooks = cfg->hooks;
 	if (fd < 0) {
 		fd = server_bind_unix(cfg->socket_path, why);
 		if (fd < 0)
@@ -312,7 +342,7 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	}
 	s->mhd = MHD_start_daemon(
 	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
-	        MHD_USE_ERROR_LOG,
+	        MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
 	    0,
 	    NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 	    (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
@@ -322,6 +352,17 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	if (s->mhd == NULL) {
 		*why = strdup("cannot start the HTTP server (libmicrohttpd)");
 		close(fd);
+		if (s->socket_path)
+			unlink(s->socket_path);
+		goto fail;
+	}
+	if (cfg->slow_threads > 0 &&
+	    (s->slow = slow_start(s, cfg->slow_threads)) == NULL) {
+		*why = strdup("cannot start the look-up threads");
+		MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
+		MHD_stop_daemon(s->mhd);
+		if (lfd != MHD_INVALID_SOCKET)
+			close(lfd);
 		if (s->socket_path)
 			unlink(s->socket_path);
 		goto fail;
@@ -354,6 +395,9 @@ void server_stop(struct server *s)
 	 * would shutdown(2) it, and an inherited socket is shared with
 	 * systemd and the next instance, which must go on accepting. */
 	MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+	/* Suspended connections must be resumed before MHD stops: the slow
+	 * lane finishes its queue first. */
+	slow_stop(s->slow);
 	MHD_stop_daemon(s->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
@@ -366,4 +410,132 @@ void server_stop(struct server *s)
 	pthread_mutex_destroy(&s->lock);
 	free(s->socket_path);
 	free(s);
+}
+
+/* ---- the slow lane --------------------------------------------------
+ *
+ * Decisions that must wait for dockerd (unset-user: inspect) never wait on
+ * an HTTP worker: dockerd authorizes our own GET /images/{name}/json with a
+ * call to this daemon, on any of its keep-alive connections, so a worker
+ * blocked on dockerd could be the one that call needs. The worker suspends
+ * the connection and queues a job; a slow-lane thread decides again (now
+ * allowed to block), stores the reply and resumes the connection, whose
+ * handler then sends it. The queue is bounded: past it, deny. */
+
+#define SLOW_QUEUE_MAX 1024
+
+struct slow_job {
+	struct MHD_Connection *conn;
+	struct req_state *st;
+	struct policy *p; /* the policy in force when the request came */
+	struct slow_job *next;
+};
+
+struct slow_lane {
+	struct server *s;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct slow_job *head, *tail;
+	size_t queued;
+	bool stopping;
+	unsigned n;
+	pthread_t threads[];
+};
+
+static void *slow_main(void *arg)
+{
+	struct slow_lane *sl = arg;
+	for (;;) {
+		pthread_mutex_lock(&sl->lock);
+		while (sl->head == NULL && !sl->stopping)
+			pthread_cond_wait(&sl->cond, &sl->lock);
+		struct slow_job *j = sl->head;
+		if (j == NULL) { /* stopping, and the queue is empty */
+			pthread_mutex_unlock(&sl->lock);
+			return NULL;
+		}
+		sl->head = j->next;
+		if (sl->head == NULL)
+			sl->tail = NULL;
+		pthread_mutex_unlock(&sl->lock);
+
+		struct req_state *st = j->st;
+		struct decide_call call = {true, false};
+		bool allow;
+		st->slow_reply = decide_hooked(j->p, sl->s->opts, st->body.buf ? st->body.buf : "",
+		                               st->body.len, &allow, sl->s->log,
+		                               sl->s->hooks, &call);
+		policy_unref(j->p);
+		st->slow_done = true;
+
+		pthread_mutex_lock(&sl->lock);
+		sl->queued--;
+		pthread_mutex_unlock(&sl->lock);
+		MHD_resume_connection(j->conn);
+		free(j);
+	}
+}
+
+static struct slow_lane *slow_start(struct server *s, unsigned n)
+{
+	struct slow_lane *sl = calloc(1, sizeof *sl + n * sizeof(pthread_t));
+	if (sl == NULL)
+		return NULL;
+	sl->s = s;
+	pthread_mutex_init(&sl->lock, NULL);
+	pthread_cond_init(&sl->cond, NULL);
+	for (sl->n = 0; sl->n < n; sl->n++)
+		if (pthread_create(&sl->threads[sl->n], NULL, slow_main, sl) != 0)
+			break;
+	if (sl->n == 0) {
+		slow_stop(sl);
+		return NULL;
+	}
+	return sl;
+}
+
+/* Suspends conn and queues its decision. Returns 0, or -1 (queue full, no
+ * memory, no slow lane) with nothing changed. Called on the connection's
+ * worker, from its handler, as MHD_suspend_connection requires. */
+static int slow_submit(struct server *s, struct MHD_Connection *conn,
+                       struct req_state *st, struct policy *p)
+{
+	struct slow_lane *sl = s->slow;
+	struct slow_job *j = sl ? malloc(sizeof *j) : NULL;
+	if (j == NULL)
+		return -1;
+	*j = (struct slow_job){conn, st, p, NULL};
+	pthread_mutex_lock(&sl->lock);
+	if (sl->queued >= SLOW_QUEUE_MAX || sl->stopping) {
+		pthread_mutex_unlock(&sl->lock);
+		free(j);
+		return -1;
+	}
+	sl->queued++;
+	/* Suspended before a thread can see the job, so its resume always
+	 * comes after. */
+	MHD_suspend_connection(conn);
+	if (sl->tail != NULL)
+		sl->tail->next = j;
+	else
+		sl->head = j;
+	sl->tail = j;
+	pthread_cond_signal(&sl->cond);
+	pthread_mutex_unlock(&sl->lock);
+	return 0;
+}
+
+static void slow_stop(struct slow_lane *sl)
+{
+	if (sl == NULL)
+		return;
+	pthread_mutex_lock(&sl->lock);
+	sl->stopping = true;
+	pthread_cond_broadcast(&sl->cond);
+	pthread_mutex_unlock(&sl->lock);
+	for (unsigned i = 0; i < sl->n; i++)
+		pthread_join(sl->threads[i], NULL);
+	pthread_cond_destroy(&sl->cond);
+	pthread_mutex_destroy(&sl->lock);
+	free(sl);
 }

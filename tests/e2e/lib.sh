@@ -30,6 +30,8 @@ E2E_NAME=${E2E_NAME:-dockgate-e2e-$$}
 # Images made locally by `docker import` (no registry is ever contacted).
 E2E_IMAGE_OK=${E2E_IMAGE_OK:-registry.example.com/team/busybox:1}
 E2E_IMAGE_BAD=${E2E_IMAGE_BAD:-evil.example.org/busybox:1}
+# The same files, imported with USER 1000 (unset-user: inspect).
+E2E_IMAGE_USER=${E2E_IMAGE_USER:-registry.example.com/team/busybox-user:1}
 # Seconds: dockerd answering, dockgate answering, processes exiting.
 E2E_DOCKERD_WAIT=${E2E_DOCKERD_WAIT:-30}
 E2E_DOCKGATE_WAIT=${E2E_DOCKGATE_WAIT:-10}
@@ -316,11 +318,12 @@ e2e_dockgate_answers() {
 # line per decision) is appended to $E2E_DOCKGATE_LOG.
 e2e_start_dockgate() {
 	local policy=$1 dg
+	shift # the rest: more `dockgate serve` flags
 	[ -n "$E2E_PLUGIN_SOCK" ] || e2e_die "choose a discovery mode before starting dockgate"
 	[ -z "$E2E_DOCKGATE_PID" ] || e2e_die "dockgate already running"
 	read -r -a dg <<<"$DOCKGATE"
-	echo "==== dockgate serve --policy $policy --socket $E2E_PLUGIN_SOCK" >>"$E2E_DOCKGATE_LOG"
-	"${dg[@]}" serve --policy "$policy" --socket "$E2E_PLUGIN_SOCK" \
+	echo "==== dockgate serve --policy $policy --socket $E2E_PLUGIN_SOCK $*" >>"$E2E_DOCKGATE_LOG"
+	"${dg[@]}" serve --policy "$policy" --socket "$E2E_PLUGIN_SOCK" "$@" \
 		</dev/null 2>>"$E2E_DOCKGATE_LOG" >&2 &
 	E2E_DOCKGATE_PID=$!
 	local i
@@ -359,7 +362,7 @@ e2e_remove_stale_socket() {
 e2e_restart_dockgate() {
 	e2e_stop_dockgate
 	e2e_remove_stale_socket "$E2E_PLUGIN_SOCK"
-	e2e_start_dockgate "$1"
+	e2e_start_dockgate "$@"
 }
 
 # The test images, made without any registry: a directory with a static
@@ -380,6 +383,9 @@ e2e_build_images() {
 		--change 'CMD ["/bin/sh"]' - "$E2E_IMAGE_OK" >/dev/null ||
 		e2e_die "docker import failed"
 	timeout 30 docker tag "$E2E_IMAGE_OK" "$E2E_IMAGE_BAD" || e2e_die "docker tag failed"
+	tar -C "$root" -c . | timeout 60 docker import \
+		--change 'CMD ["/bin/sh"]' --change 'USER 1000' - "$E2E_IMAGE_USER" >/dev/null ||
+		e2e_die "docker import (USER 1000) failed"
 	e2e_stop_dockerd
 }
 

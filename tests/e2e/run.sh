@@ -50,6 +50,9 @@ EOF
 	sed 's/^  read-only-rootfs: deny$/  read-only-rootfs: audit/' \
 		"$POLICY_ENFORCE" >"$POLICY_AUDIT"
 	grep -q 'read-only-rootfs: audit' "$POLICY_AUDIT" || e2e_die "audit policy not written"
+	POLICY_INSPECT=$E2E_DIR/inspect.yaml
+	sed 's/unset-user: deny}$/unset-user: inspect}/' "$POLICY_ENFORCE" >"$POLICY_INSPECT"
+	grep -q 'unset-user: inspect' "$POLICY_INSPECT" || e2e_die "inspect policy not written"
 }
 
 # ---- helpers -------------------------------------------------------------
@@ -484,6 +487,28 @@ case_dockgate_logs_decisions() {
 	expect_in "$E2E_DOCKGATE_LOG" "registries"
 }
 
+# unset-user: inspect: dockgate asks this dockerd for the image's
+# Config.User (and dockerd asks dockgate to authorize that look-up).
+case_inspect_image_user_runs() {
+	d run --rm "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" "${GOOD_CAPS[@]}" \
+		"$E2E_IMAGE_USER" id -u
+	expect_rc 0 || return 1
+	[ "$(cat "$OUT")" = 1000 ] || fail "expected stdout '1000' (the image's USER)"
+}
+
+case_inspect_root_image_denied() {
+	d run --rm "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" "${GOOD_CAPS[@]}" \
+		"$E2E_IMAGE_OK" echo ok
+	expect_denied_for no-root || return 1
+	expect_deny_msg "image $E2E_IMAGE_OK sets no USER"
+}
+
+case_inspect_explicit_root_denied() {
+	d run --rm --user 0 "${GOOD_RO[@]}" "${GOOD_LIMITS[@]}" "${GOOD_CAPS[@]}" \
+		"$E2E_IMAGE_USER" echo ok
+	expect_denied_for no-root
+}
+
 # SIGTERM stops dockgate and removes its socket (dockerd would otherwise keep
 # finding a dead NAME.sock).
 case_sigterm_removes_socket() {
@@ -648,6 +673,13 @@ main() {
 	t "audit: writable rootfs allowed and logged" case_audit_allows_writable_rootfs
 	t "audit: root still denied [no-root]" case_audit_still_enforces_others
 	t "audit: ps, images, logs still work" case_read_commands_work
+
+	echo "# same dockerd, dockgate restarted with no-root unset-user: inspect"
+	e2e_restart_dockgate "$POLICY_INSPECT" --docker-host "unix://$E2E_DIR/docker.sock"
+	t "inspect: image with USER 1000 runs without --user" case_inspect_image_user_runs
+	t "inspect: plain busybox image (no USER) denied [no-root]" case_inspect_root_image_denied
+	t "inspect: --user 0 still denied" case_inspect_explicit_root_denied
+	t "inspect: ps, images, logs still work" case_read_commands_work
 
 	e2e_stop_dockerd
 	t_after_plugin "spec: SIGTERM stops dockgate and removes its socket" case_sigterm_removes_socket

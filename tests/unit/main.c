@@ -10,7 +10,8 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 	    base64_suite, gojson_suite, imageref_suite, route_suite,
 	    authz_proto_suite, request_suite, policy_suite, eval_suite,
-	    selfprotect_suite, hostpath_suite, verdicts_suite,
+	    selfprotect_suite, hostpath_suite, verdicts_suite, auditlog_suite,
+	    metrics_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)

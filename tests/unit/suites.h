@@ -15,5 +15,7 @@ Suite *eval_suite(void);
 Suite *selfprotect_suite(void);
 Suite *hostpath_suite(void);
 Suite *verdicts_suite(void);
+Suite *auditlog_suite(void);
+Suite *metrics_suite(void);
 
 #endif

@@ -1,0 +1,43 @@
+/* auditlog: the audit log, one JSON object per decision (--audit-log).
+ *
+ * A record holds the time, who asked, what was asked (method, decoded path,
+ * action, normalized image), the verdict and whether it was enforced, the
+ * violations, the policy's sha256 and the latency. It never holds request
+ * bodies, environment values, credentials or headers. */
+#ifndef DOCKGATE_AUDITLOG_H
+#define DOCKGATE_AUDITLOG_H
+
+#include "eval.h"
+#include "policy.h"
+#include "request.h"
+
+struct auditlog;
+
+/* Opens path for appending (created 0640), or standard output for "-".
+ * Returns a new auditlog (free with auditlog_close) or NULL with *why (new
+ * string). */
+struct auditlog *auditlog_open(const char *path, char **why);
+/* Opens the path again (after log rotation moved the file away) and
+ * switches to it atomically: writers in flight finish on the old file.
+ * Returns 0, or -1 with *why (new string) and the old file kept. A no-op
+ * for standard output. */
+int auditlog_reopen(struct auditlog *al, char **why);
+/* auditlog_close(NULL) is a no-op. */
+void auditlog_close(struct auditlog *al);
+
+/* Returns the record for one decision as a new string, one line ending in
+ * '\n', or NULL on allocation failure. rq may be NULL (the request could
+ * not be modelled). */
+char *auditlog_record(const struct policy *p, const struct request *rq,
+                      const struct decision *d, long latency_us);
+/* Writes the record with one write(2). Thread-safe, lock-free. */
+void auditlog_write(struct auditlog *al, const struct policy *p,
+                    const struct request *rq, const struct decision *d,
+                    long latency_us);
+
+/* Appends s to sb as a JSON string (quotes included); invalid UTF-8 bytes
+ * become U+FFFD, so every record is valid JSON whatever a client sent. */
+struct strbuf;
+void auditlog_add_json_string(struct strbuf *sb, const char *s);
+
+#endif

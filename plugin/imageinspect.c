@@ -1,0 +1,268 @@
+/* imageinspect: GET /images/{name}/json from dockerd with libcurl. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "imageinspect.h"
+#include "strbuf.h"
+
+/* dockerd's answer is a few KiB; anything near this is not an image. */
+#define MAX_REPLY (4u << 20)
+
+struct cache_entry {
+	char id[72]; /* "sha256:<64 hex>", "" when free */
+	char *user;
+};
+
+struct imageinspect {
+	char *unix_path; /* set for unix:// */
+	char *base_url;  /* "http://docker" or "http://host:port" */
+	long timeout_ms;
+	pthread_mutex_t lock; /* the cache */
+	struct cache_entry *cache;
+	size_t ncache;
+};
+
+void imageinspect_global_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void imageinspect_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+struct imageinspect *imageinspect_new(const char *host, size_t cache_max,
+                                      long timeout_ms, char **why)
+{
+	struct imageinspect *ii = calloc(1, sizeof *ii);
+
+	*why = NULL;
+	if (ii == NULL)
+		goto oom;
+	if (strncmp(host, "unix://", 7) == 0 && host[7] == '/') {
+		ii->unix_path = strdup(host + 7);
+		ii->base_url = strdup("http://docker");
+		if (ii->unix_path == NULL || ii->base_url == NULL)
+			goto oom;
+	} else if (strncmp(host, "tcp://", 6) == 0 && host[6] != '\0' &&
+	           strchr(host + 6, '/') == NULL) {
+		ii->base_url = xasprintf("http://%s", host + 6);
+		if (ii->base_url == NULL)
+			goto oom;
+	} else {
+		*why = xasprintf("--docker-host %s: expected unix:///PATH or "
+		                 "tcp://HOST:PORT", host);
+		imageinspect_free(ii);
+		return NULL;
+	}
+	ii->timeout_ms = timeout_ms;
+	ii->ncache = cache_max > 0 ? cache_max : 1;
+	ii->cache = calloc(ii->ncache, sizeof *ii->cache);
+	if (ii->cache == NULL)
+		goto oom;
+	pthread_mutex_init(&ii->lock, NULL);
+	return ii;
+oom:
+	*why = strdup("out of memory");
+	if (ii != NULL) {
+		free(ii->unix_path);
+		free(ii->base_url);
+		free(ii);
+	}
+	return NULL;
+}
+
+void imageinspect_free(struct imageinspect *ii)
+{
+	if (ii == NULL)
+		return;
+	if (ii->cache != NULL) {
+		for (size_t i = 0; i < ii->ncache; i++)
+			free(ii->cache[i].user);
+		free(ii->cache);
+		pthread_mutex_destroy(&ii->lock);
+	}
+	free(ii->unix_path);
+	free(ii->base_url);
+	free(ii);
+}
+
+bool imageinspect_wanted(const struct policy *p, const struct request *rq)
+{
+	return p->unset_user_inspect && p->action[RULE_NO_ROOT] != RULE_OFF &&
+	       rq->route.action == ACTION_CONTAINER_CREATE &&
+	       rq->body_status == BODY_OK &&
+	       (rq->create.user == NULL || rq->create.user[0] == '\0');
+}
+
+/* "sha256:<64 hex>" for an image named by its full ID, else NULL. New. */
+static char *full_id(const char *image)
+{
+	const char *hex = strncmp(image, "sha256:", 7) == 0 ? image + 7 : image;
+	if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+		return NULL;
+	return xasprintf("sha256:%s", hex);
+}
+
+/* A slot for id: FNV-1a over the ID, direct-mapped. A collision evicts,
+ * which keeps the bound without any bookkeeping. */
+static struct cache_entry *slot(struct imageinspect *ii, const char *id)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return &ii->cache[h % ii->ncache];
+}
+
+static void set_known(struct request *rq, const char *user)
+{
+	free(rq->image_user.user);
+	free(rq->image_user.why);
+	rq->image_user.why = NULL;
+	rq->image_user.user = strdup(user);
+	rq->image_user.status =
+	    rq->image_user.user ? IMAGE_USER_KNOWN : IMAGE_USER_FAILED;
+}
+
+static void set_failed(struct request *rq, char *why)
+{
+	free(rq->image_user.user);
+	free(rq->image_user.why);
+	rq->image_user.user = NULL;
+	rq->image_user.why = why; /* taken; NULL renders as "not looked up" */
+	rq->image_user.status = IMAGE_USER_FAILED;
+}
+
+bool imageinspect_from_cache(struct imageinspect *ii, struct request *rq)
+{
+	if (ii == NULL || rq->create.image == NULL)
+		return false;
+	char *id = full_id(rq->create.image);
+	if (id == NULL)
+		return false;
+	bool hit = false;
+	pthread_mutex_lock(&ii->lock);
+	struct cache_entry *e = slot(ii, id);
+	if (strcmp(e->id, id) == 0 && e->user != NULL) {
+		set_known(rq, e->user);
+		hit = true;
+	}
+	pthread_mutex_unlock(&ii->lock);
+	free(id);
+	return hit;
+}
+
+static void cache_put(struct imageinspect *ii, const char *id, const char *user)
+{
+	if (strlen(id) >= sizeof ((struct cache_entry *)0)->id)
+		return;
+	char *u = strdup(user);
+	if (u == NULL)
+		return;
+	pthread_mutex_lock(&ii->lock);
+	struct cache_entry *e = slot(ii, id);
+	free(e->user);
+	e->user = u;
+	strcpy(e->id, id);
+	pthread_mutex_unlock(&ii->lock);
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *cls)
+{
+	struct strbuf *sb = cls;
+	if (sb->len + size * n > MAX_REPLY)
+		return 0; /* makes curl fail the transfer */
+	strbuf_add(sb, data, size * n);
+	return size * n;
+}
+
+/* A reference is passed in the URL path as dockerd's CLI does, unescaped;
+ * anything outside the reference alphabet is refused rather than escaped
+ * into something dockerd would read differently. */
+static bool url_safe(const char *s)
+{
+	return s[0] != '\0' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789._-/:@") == strlen(s) &&
+	       strstr(s, "..") == NULL;
+}
+
+void imageinspect_lookup(struct imageinspect *ii, struct request *rq)
+{
+	const char *image = rq->create.image;
+	struct strbuf body = STRBUF_INIT;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	long status = 0;
+
+	if (ii == NULL) {
+		set_failed(rq, strdup("no --docker-host to ask"));
+		return;
+	}
+	if (image == NULL || !url_safe(image)) {
+		set_failed(rq, strdup("not an image reference dockerd can look up"));
+		return;
+	}
+	char *url = xasprintf("%s/images/%s/json", ii->base_url, image);
+	CURL *c = curl_easy_init();
+	if (url == NULL || c == NULL) {
+		free(url);
+		if (c != NULL)
+			curl_easy_cleanup(c);
+		set_failed(rq, strdup("out of memory"));
+		return;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (ii->unix_path != NULL)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ii->unix_path);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ii->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	CURLcode rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	free(url);
+
+	if (rc != CURLE_OK || body.oom) {
+		set_failed(rq, xasprintf("dockerd did not answer: %s",
+		                         errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+		strbuf_release(&body);
+		return;
+	}
+	if (status == 404) {
+		/* Fail closed: the image may be pulled between this answer and
+		 * dockerd's create. */
+		set_failed(rq, strdup("it is not on this host yet; docker pull it "
+		                      "first"));
+		strbuf_release(&body);
+		return;
+	}
+	if (status != 200) {
+		set_failed(rq, xasprintf("dockerd answered HTTP %ld", status));
+		strbuf_release(&body);
+		return;
+	}
+	json_error_t err;
+	json_t *root = json_loadb(body.buf ? body.buf : "", body.len, 0, &err);
+	strbuf_release(&body);
+	json_t *cfg = root ? json_object_get(root, "Config") : NULL;
+	json_t *user = cfg ? json_object_get(cfg, "User") : NULL;
+	const char *id = root ? json_string_value(json_object_get(root, "Id")) : NULL;
+	if (root == NULL || id == NULL ||
+	    (user != NULL && !json_is_string(user) && !json_is_null(user))) {
+		set_failed(rq, strdup("dockerd's answer has no Id or Config.User"));
+		json_decref(root);
+		return;
+	}
+	const char *u = json_is_string(user) ? json_string_value(user) : "";
+	set_known(rq, u);
+	cache_put(ii, id, u);
+	json_decref(root);
+}

@@ -1,0 +1,276 @@
+/* auditlog: the JSON record of a decision, through the whole decide()
+ * path: exactly the documented fields, would-deny records for audit mode
+ * and audit-only rules, valid JSON whatever a client sent, and nothing
+ * from the body. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "auditlog.h"
+#include "base64.h"
+#include "decide.h"
+#include "policy.h"
+#include "strbuf.h"
+#include "suites.h"
+
+static char *last;
+
+static void capture(void *cls, const struct policy *p, const struct request *rq,
+                    const struct decision *d, long latency_us)
+{
+	(void)cls;
+	free(last);
+	last = auditlog_record(p, rq, d, latency_us);
+}
+
+static struct policy *load(const char *yaml)
+{
+	struct policy_errors errs = {0};
+	struct policy *p = policy_load_buffer("t.yaml", yaml, strlen(yaml), &errs);
+	ck_assert_msg(p != NULL, "policy: %s", errs.n ? errs.msg[0] : "?");
+	policy_errors_clear(&errs);
+	return p;
+}
+
+/* Decides one AuthZReq built from uri, user and body; returns the record,
+ * parsed (new reference). */
+static json_t *record_for(const struct policy *p, const char *uri,
+                          const char *user, const char *body, bool *allow)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "RequestMethod", json_string("POST"));
+	json_object_set_new(o, "RequestUri", json_string(uri));
+	if (user != NULL) {
+		json_object_set_new(o, "User", json_string(user));
+		json_object_set_new(o, "UserAuthNMethod", json_string("TLS"));
+	}
+	if (body != NULL) {
+		char *b = base64_encode((const unsigned char *)body, strlen(body));
+		json_object_set_new(o, "RequestBody", json_string(b));
+		free(b);
+	}
+	char *req = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	struct decide_hooks h = {NULL, capture, NULL};
+	char *reply = decide_hooked(p, NULL, req, strlen(req), allow, NULL, &h, NULL);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_ptr_nonnull(last);
+	size_t n = strlen(last);
+	ck_assert_msg(n > 0 && last[n - 1] == '\n' && strchr(last, '\n') == last + n - 1,
+	              "one line: %s", last);
+	json_error_t err;
+	json_t *r = json_loads(last, 0, &err);
+	ck_assert_msg(r != NULL, "not JSON (%s): %s", err.text, last);
+	free(reply);
+	free(req);
+	return r;
+}
+
+static const char *str(json_t *r, const char *k)
+{
+	json_t *v = json_object_get(r, k);
+	ck_assert_msg(v != NULL, "no key %s", k);
+	return json_string_value(v);
+}
+
+static const char hardened[] =
+    "{\"User\":\"1000:1000\",\"Image\":\"registry.example.com/team/app\","
+    "\"HostConfig\":{\"ReadonlyRootfs\":true,\"Memory\":268435456,"
+    "\"NanoCpus\":500000000,\"PidsLimit\":100}}";
+static const char writable[] =
+    "{\"User\":\"0\",\"Image\":\"nginx\",\"Env\":[\"PASSWORD=hunter2\"],"
+    "\"HostConfig\":{\"ReadonlyRootfs\":false,\"Memory\":268435456,"
+    "\"NanoCpus\":500000000,\"PidsLimit\":100}}";
+
+START_TEST(test_fields_exactly)
+{
+	static const char *const keys[] = {
+	    "time", "user", "auth_method", "method", "path", "action", "image",
+	    "verdict", "enforced", "violations", "policy_sha256", "latency_us"};
+	struct policy *p = load("version: 1\nrules:\n  no-root: deny\n");
+	bool allow;
+	json_t *r = record_for(p, "/v1.41/containers/%63reate?name=x", "alice",
+	                       writable, &allow);
+	ck_assert(!allow);
+	ck_assert_uint_eq(json_object_size(r), sizeof keys / sizeof keys[0]);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		ck_assert_msg(json_object_get(r, keys[i]) != NULL, "no %s", keys[i]);
+	const char *t = str(r, "time");
+	/* 2026-11-23T17:00:50.312Z */
+	ck_assert_uint_eq(strlen(t), 24);
+	ck_assert(t[4] == '-' && t[10] == 'T' && t[19] == '.' && t[23] == 'Z');
+	ck_assert_str_eq(str(r, "user"), "alice");
+	ck_assert_str_eq(str(r, "auth_method"), "TLS");
+	ck_assert_str_eq(str(r, "method"), "POST");
+	ck_assert_str_eq(str(r, "path"), "/containers/create");
+	ck_assert_str_eq(str(r, "action"), "container_create");
+	ck_assert_str_eq(str(r, "image"), "docker.io/library/nginx:latest");
+	ck_assert_str_eq(str(r, "verdict"), "deny");
+	ck_assert(json_is_true(json_object_get(r, "enforced")));
+	ck_assert_str_eq(str(r, "policy_sha256"), p->sha256);
+	ck_assert_uint_eq(strlen(p->sha256), 64);
+	ck_assert(json_is_integer(json_object_get(r, "latency_us")));
+	json_t *v = json_object_get(r, "violations");
+	ck_assert_uint_eq(json_array_size(v), 1);
+	json_t *v0 = json_array_get(v, 0);
+	ck_assert_str_eq(str(v0, "rule"), "no-root");
+	ck_assert_str_eq(str(v0, "message"),
+	                 "[no-root] container would run as root (User \"0\"); run as "
+	                 "a non-root numeric user, e.g. --user 1000:1000");
+	ck_assert(json_is_true(json_object_get(v0, "enforced")));
+	ck_assert_ptr_null(strstr(last, "hunter2"));
+	ck_assert_ptr_null(strstr(last, "PASSWORD"));
+	json_decref(r);
+	policy_unref(p);
+}
+END_TEST
+
+/* sha256 of "version: 1\n", as sha256sum prints it. */
+START_TEST(test_policy_digest)
+{
+	struct policy *p = load("version: 1\n");
+	ck_assert_str_eq(p->sha256,
+	                 "09bfcc6a14b83e2192b8673677725c84883ee9cd0c70e45c9ec09daa8f2b2847");
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(test_audit_mode_would_deny)
+{
+	struct policy *p = load("version: 1\nmode: audit\nrules:\n  no-root: deny\n"
+	                        "  read-only-rootfs: deny\n");
+	bool allow;
+	json_t *r = record_for(p, "/containers/create", NULL, writable, &allow);
+	ck_assert(allow);
+	ck_assert_str_eq(str(r, "verdict"), "deny");
+	ck_assert(json_is_false(json_object_get(r, "enforced")));
+	json_t *v = json_object_get(r, "violations");
+	ck_assert_uint_eq(json_array_size(v), 2);
+	ck_assert(json_is_false(json_object_get(json_array_get(v, 0), "enforced")));
+	ck_assert(json_is_null(json_object_get(r, "user")) == false);
+	json_decref(r);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(test_audit_rule_would_deny)
+{
+	struct policy *p = load("version: 1\nrules:\n  read-only-rootfs: audit\n");
+	bool allow;
+	json_t *r = record_for(p, "/containers/create", NULL,
+	                       "{\"User\":\"1000\",\"Image\":\"x\"}", &allow);
+	ck_assert(allow);
+	ck_assert_str_eq(str(r, "verdict"), "deny");
+	ck_assert(json_is_false(json_object_get(r, "enforced")));
+	json_t *v0 = json_array_get(json_object_get(r, "violations"), 0);
+	ck_assert_str_eq(str(v0, "rule"), "read-only-rootfs");
+	ck_assert(json_is_false(json_object_get(v0, "enforced")));
+	json_decref(r);
+	policy_unref(p);
+
+	/* Mixed: the enforced rule denies; the audited one is marked so. */
+	p = load("version: 1\nrules:\n  no-root: deny\n  read-only-rootfs: audit\n");
+	r = record_for(p, "/containers/create", NULL, writable, &allow);
+	ck_assert(!allow);
+	ck_assert_str_eq(str(r, "verdict"), "deny");
+	ck_assert(json_is_true(json_object_get(r, "enforced")));
+	json_t *v = json_object_get(r, "violations");
+	ck_assert_uint_eq(json_array_size(v), 2);
+	json_decref(r);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(test_allow_and_other_actions)
+{
+	struct policy *p = load("version: 1\nrules:\n  no-root: deny\n");
+	bool allow;
+	json_t *r = record_for(p, "/v1.41/containers/create", NULL, hardened, &allow);
+	ck_assert(allow);
+	ck_assert_str_eq(str(r, "verdict"), "allow");
+	ck_assert(json_is_true(json_object_get(r, "enforced")));
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "violations")), 0);
+	ck_assert_str_eq(str(r, "image"), "registry.example.com/team/app:latest");
+	json_decref(r);
+
+	/* The /auth body carries a password: never in the record. */
+	r = record_for(p, "/v1.41/auth", NULL,
+	               "{\"username\":\"u\",\"password\":\"s3cr3t-XYZZY\"}", &allow);
+	ck_assert(allow);
+	ck_assert_str_eq(str(r, "action"), "auth");
+	ck_assert(json_is_null(json_object_get(r, "image")));
+	ck_assert_ptr_null(strstr(last, "s3cr3t"));
+	ck_assert_ptr_null(strstr(last, "password"));
+	json_decref(r);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(test_hostile_values_stay_json)
+{
+	struct policy *p = load("version: 1\nrules:\n  no-root: deny\n");
+	bool allow;
+	/* Quotes, control characters and non-ASCII in the TLS user name
+	 * (invalid UTF-8 never gets past the AuthZ decoder; test_json_string
+	 * covers it). */
+	json_t *r = record_for(p, "/containers/create", "a\"b\n\x01\xc3\xa9",
+	                       writable, &allow);
+	ck_assert_str_eq(str(r, "user"), "a\"b\n\x01\xc3\xa9");
+	json_decref(r);
+	/* A body that is not JSON: the decoder's detail quotes the bytes it
+	 * choked on; the record leaves them out. */
+	r = record_for(p, "/containers/create", NULL,
+	               "{\"Env\":[\"PASSWORD=hunter2", &allow);
+	ck_assert(!allow);
+	ck_assert_ptr_null(strstr(last, "hunter2"));
+	json_t *v0 = json_array_get(json_object_get(r, "violations"), 0);
+	ck_assert_str_eq(str(v0, "rule"), "request-body");
+	json_decref(r);
+	/* An AuthZ request that cannot be read: no request fields. */
+	struct decide_hooks h = {NULL, capture, NULL};
+	char *reply = decide_hooked(p, NULL, "{\"RequestUri\":", 14, &allow, NULL, &h, NULL);
+	free(reply);
+	json_error_t err;
+	r = json_loads(last, 0, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(json_is_null(json_object_get(r, "method")));
+	ck_assert(json_is_null(json_object_get(r, "path")));
+	ck_assert_str_eq(str(r, "verdict"), "deny");
+	json_decref(r);
+	policy_unref(p);
+}
+END_TEST
+
+START_TEST(test_json_string)
+{
+	struct strbuf sb = STRBUF_INIT;
+	auditlog_add_json_string(&sb, "\x7f\t\\/\xe2\x82\xac\xed\xa0\x80");
+	char *s = strbuf_detach(&sb);
+	ck_assert_str_eq(s, "\"\\u007f\\u0009\\\\/\xe2\x82\xac\\ufffd\\ufffd\\ufffd\"");
+	free(s);
+}
+END_TEST
+
+static void teardown(void)
+{
+	free(last);
+	last = NULL;
+}
+
+Suite *auditlog_suite(void)
+{
+	Suite *s = suite_create("auditlog");
+	TCase *tc = tcase_create("record");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_fields_exactly);
+	tcase_add_test(tc, test_policy_digest);
+	tcase_add_test(tc, test_audit_mode_would_deny);
+	tcase_add_test(tc, test_audit_rule_would_deny);
+	tcase_add_test(tc, test_allow_and_other_actions);
+	tcase_add_test(tc, test_hostile_values_stay_json);
+	tcase_add_test(tc, test_json_string);
+	suite_add_tcase(s, tc);
+	return s;
+}
