@@ -360,7 +360,7 @@ start --policy "$POLICY" || exit 1
 authz "$CAP/create-uid0.1.json" >/dev/null
 stop
 detail=$(cat "$LOG") check "human log: startup names policy path, digest, rule count, mode and socket" \
-	grep -q "^dockgate: serving $POLICY (sha256 $sha_a, 1 rules, mode enforce) on $SOCK; version " "$LOG"
+	grep -q "^dockgate: serving $POLICY (sha256 $sha_a, 1 rules, mode enforce) on $SOCK; self-protected as dockgate; version " "$LOG"
 detail=$(cat "$LOG") check "human log: one line per decision" \
 	grep -q 'dockgate: deny action=container_create .*rules=no-root' "$LOG"
 
