@@ -11,7 +11,9 @@
 # The last lines are machine-readable:
 #   overhead cmd=ps without_ms=M with_ms=M ratio=R
 #   overhead cmd=create without_ms=M with_ms=M ratio=R
-# (medians of the runs, in milliseconds).
+#   overhead dockgate decisions=N mean_decide_us=U
+# (medians of the runs, in milliseconds; the last line is dockgate's own
+# share: the AuthZReq decisions it logged and their mean latency_us).
 set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
@@ -79,6 +81,8 @@ main() {
 		w=$(median_ms "$E2E_DIR/with.$cmd")
 		echo "overhead cmd=$cmd without_ms=$a with_ms=$w ratio=$(awk -v a="$a" -v w="$w" 'BEGIN { printf "%.3f", w / a }')"
 	done
+	sed -n 's/.* dockgate: .* latency_us=\([0-9]*\)$/\1/p' "$E2E_DOCKGATE_LOG" |
+		awk '{ n++; s += $1 } END { printf "overhead dockgate decisions=%d mean_decide_us=%.1f\n", n, n ? s / n : 0 }'
 }
 
 main
