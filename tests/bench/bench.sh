@@ -143,9 +143,37 @@ median() {
 		print m }'
 }
 
-# measure NAME SOCK CONNS ROUND: appends the result line to $TMP/NAME.CONNS
+# CPU time (user + system, all threads) of the processes given, in µs.
+cpu_us() {
+	local p t=0 tck
+	tck=$(getconf CLK_TCK)
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo $((t * 1000000 / tck))
+}
+
+# The server processes behind a socket: dockgate's pid, or nginx's master
+# and its workers.
+server_pids() {
+	if [ "$1" = "$NGINX_SOCK" ]; then
+		echo "$NGINX_PID" $(pgrep -P "$NGINX_PID")
+	else
+		echo "$2"
+	fi
+}
+
+# measure NAME SOCK CONNS PID: appends the result line to $TMP/NAME.CONNS,
+# with cpu_us_per_decision: the server's CPU time over the replies it sent.
+# Unlike decisions/s it hardly depends on what else the machine runs.
 measure() {
-	run "$2" "$3" >>"$TMP/$1.$3"
+	local pids c0 c1 line
+	read -r -a pids <<<"$(server_pids "$2" "${4:-}")"
+	c0=$(cpu_us "${pids[@]}")
+	line=$(run "$2" "$3")
+	c1=$(cpu_us "${pids[@]}")
+	echo "$line cpu_us_per_decision=$(awk -v c=$((c1 - c0)) -v n="$(field all <<<"$line")" \
+		'BEGIN { printf "%.2f", (n > 0 ? c / n : 0) }')" >>"$TMP/$1.$3"
 }
 
 fig() { field "$3" <"$TMP/$1.$2" | median; }
@@ -181,15 +209,16 @@ verdict_args "$POLICY"
 n_allow=$(printf '%s\n' "${ARGS[@]}" | grep -c '=allow$' || true)
 say "${#ARGS[@]} captures ($n_allow allowed under default.yaml), ${SECS}s runs, $ROUNDS rounds"
 
-start_nginx
 NGINX_SOCK=$TMP/nginx/nginx.sock
+start_nginx
+NGINX_PID=${PIDS[-1]}
 start_dockgate "$POLICY" "$TMP/dg.sock"
 DG_PID=${PIDS[-1]}
 
 for conns in 1 16; do
 	for ((r = 1; r <= ROUNDS; r++)); do
 		measure nginx "$NGINX_SOCK" "$conns"
-		measure dockgate "$TMP/dg.sock" "$conns"
+		measure dockgate "$TMP/dg.sock" "$conns" "$DG_PID"
 	done
 	say "$conns connection(s): nginx $(fig nginx "$conns" rps)/s, dockgate $(fig dockgate "$conns" rps)/s"
 done
@@ -205,14 +234,17 @@ done
 # Deny messages name every approved registry (~300 KB with 10,000), so the
 # same runs again without the captures whose reply carries that list show
 # what matching itself costs.
+ALL_ARGS=("${ARGS[@]}")
 for ((r = 1; r <= ROUNDS; r++)); do
 	for n in 10 1000 10000; do
-		"$LOADGEN" -q -x -s "$TMP/dg-$n.sock" -c 16 -d "$SECS" -w 0.5 "${ARGS[@]}" \
-			>>"$TMP/scale-$n.16" || { say "loadgen failed on policy-$n"; exit 1; }
-		"$LOADGEN" -q -x -s "$TMP/dg-$n.sock" -c 16 -d "$SECS" -w 0.5 "${NOREG[@]}" \
-			>>"$TMP/noreg-$n.16" || { say "loadgen failed on policy-$n"; exit 1; }
+		eval "pid=\$SCALE_PID_$n"
+		ARGS=("${ALL_ARGS[@]}")
+		measure scale-$n "$TMP/dg-$n.sock" 16 "$pid"
+		ARGS=("${NOREG[@]}")
+		measure noreg-$n "$TMP/dg-$n.sock" 16 "$pid"
 	done
 done
+ARGS=("${ALL_ARGS[@]}")
 say "scaling: $(for n in 10 1000 10000; do printf '%s entries %s/s  ' $n "$(fig scale-$n 16 rps)"; done)"
 say "scaling without list-naming denies: $(for n in 10 1000 10000; do printf '%s entries %s/s  ' $n "$(fig noreg-$n 16 rps)"; done)"
 HWM10K=$(kb_status "$SCALE_PID_10000" VmHWM)
@@ -272,13 +304,16 @@ HWM_MIB=$(awk -v k="$HWM" 'BEGIN { printf "%.1f", k / 1024 }')
 	echo "| decisions/s, 1 connection | $N1 | $D1 | $R1 | >= 0.8 | $(verdict "$R1" 0.8 ge) |"
 	echo "| decisions/s, 16 connections | $N16 | $D16 | $R16 | >= 0.7 | $(verdict "$R16" 0.7 ge) |"
 	echo "| p50 latency, 1 connection (us) | $(fig nginx 1 p50_us) | $(fig dockgate 1 p50_us) | $(ratio "$(fig dockgate 1 p50_us)" "$(fig nginx 1 p50_us)") | | |"
+	echo "| server CPU per decision, 1 / 16 connections (us) | $(fig nginx 1 cpu_us_per_decision) / $(fig nginx 16 cpu_us_per_decision) | $(fig dockgate 1 cpu_us_per_decision) / $(fig dockgate 16 cpu_us_per_decision) | $(ratio "$(fig nginx 16 cpu_us_per_decision)" "$(fig dockgate 16 cpu_us_per_decision)") | | |"
 	echo "| p99 latency, 1 connection (us) | $NP99 | $DP99 | $RP99 | <= 2 | $(verdict "$RP99" 2 le) |"
 	echo "| p99.9 latency, 1 connection (us) | $(fig nginx 1 p999_us) | $(fig dockgate 1 p999_us) | | | |"
 	echo "| p50 / p99 latency, 16 connections (us) | $(fig nginx 16 p50_us) / $(fig nginx 16 p99_us) | $(fig dockgate 16 p50_us) / $(fig dockgate 16 p99_us) | | | |"
 	echo "| dockgate peak RSS (VmHWM), default policy | | $HWM_MIB MiB | | <= 8 MiB | $(verdict "$HWM" 8192 le) |"
 	echo "| instructions per decision (callgrind, decide()) | | $IPD | | | |"
 	echo "| decisions/s, 16 conns, 10 / 1,000 / 10,000 registries | | $S10 / $S1K / $S10K | $RS | >= 0.9 | $(verdict "$RS" 0.9 ge) |"
-	echo "| same, the ${#NOREG[@]} captures whose reply does not list the registries | | $Q10 / $Q1K / $Q10K | $RQ | >= 0.9 | $(verdict "$RQ" 0.9 ge) |"
+	echo "| CPU per decision (us), 10 / 1,000 / 10,000 registries | | $(fig scale-10 16 cpu_us_per_decision) / $(fig scale-1000 16 cpu_us_per_decision) / $(fig scale-10000 16 cpu_us_per_decision) | $(ratio "$(fig scale-10 16 cpu_us_per_decision)" "$(fig scale-10000 16 cpu_us_per_decision)") | | |"
+	echo "| same, the ${#NOREG[@]} captures whose reply does not list the registries: decisions/s | | $Q10 / $Q1K / $Q10K | $RQ | >= 0.9 | $(verdict "$RQ" 0.9 ge) |"
+	echo "| same captures, CPU per decision (us) | | $(fig noreg-10 16 cpu_us_per_decision) / $(fig noreg-1000 16 cpu_us_per_decision) / $(fig noreg-10000 16 cpu_us_per_decision) | $(ratio "$(fig noreg-10 16 cpu_us_per_decision)" "$(fig noreg-10000 16 cpu_us_per_decision)") | | |"
 	echo "| peak RSS with 10,000 registries | | $(awk -v k="$HWM10K" 'BEGIN { printf "%.1f", k / 1024 }') MiB | | | |"
 	if [ -n "$PS_LINE" ]; then
 		for l in "$PS_LINE" "$CREATE_LINE"; do

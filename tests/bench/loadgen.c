@@ -20,7 +20,10 @@
  *
  * The last line printed is machine-readable:
  *   result conns=16 secs=5.00 ok=N rps=N p50_us=N p99_us=N p999_us=N
- *          fail=N wrong=N [rss_base_kb=N rss_max_kb=N rss_growth_kb=N]
+ *          fail=N wrong=N all=N [rss_start_kb=N rss_base_kb=N rss_max_kb=N
+ *          rss_growth_kb=N]
+ * where all counts every reply, warm-up included (to divide the server's
+ * CPU time by). 
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -705,9 +708,10 @@ int main(int argc, char **argv)
 			printf("first problem: %s\n", err);
 	}
 	printf("result conns=%ld secs=%.2f ok=%" PRIu64 " rps=%.0f p50_us=%.1f "
-	       "p99_us=%.1f p999_us=%.1f fail=%" PRIu64 " wrong=%" PRIu64,
+	       "p99_us=%.1f p999_us=%.1f fail=%" PRIu64 " wrong=%" PRIu64
+	       " all=%" PRIu64,
 	       conns, secs, ok, rps, pct_us(lat, nlat, 0.50), pct_us(lat, nlat, 0.99),
-	       pct_us(lat, nlat, 0.999), fail, wrong);
+	       pct_us(lat, nlat, 0.999), fail, wrong, (uint64_t)atomic_load(&completed));
 	bool rss_bad = false;
 	if (rss_pid) {
 		long growth = rss_base >= 0 && rss_max >= 0 ? rss_max - rss_base : -1;
