@@ -7,6 +7,8 @@
 #   make install  binary, man page, default policy (kept if present), units
 #   make managed-plugin [PLUGIN_NAME=dockgate] [PLUGIN_POLICY=FILE]
 #                 docker plugin create on the daemon DOCKER_HOST names
+#   make bench    figures against nginx, written to doc/benchmarks.md
+#   make soak     1,000,000 decisions over 32 connections (part of make test)
 
 CC ?= cc
 BUILD ?= build
@@ -41,7 +43,8 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poi
 
 .PHONY: all run deps test test-all unit check-policies integration asan \
         test-asan test-valgrind e2e demo clean install uninstall format-check \
-        managed-plugin test-install man-check
+        managed-plugin test-install man-check \
+        bench bench-smoke soak
 
 all: $(BUILD)/dockgate
 
@@ -61,6 +64,10 @@ $(BUILD)/unit/%.o: tests/unit/%.c $(HDRS) | $(BUILD)/unit
 $(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libdockgate.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
+# The load generator: libc and pthreads only.
+$(BUILD)/loadgen: tests/bench/loadgen.c | $(BUILD)/obj
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
 $(BUILD)/obj $(BUILD)/unit:
 	mkdir -p $@
 
@@ -78,7 +85,7 @@ test:
 	$(MAKE) test-all
 
 test-all: all unit check-policies man-check test-install integration \
-          test-asan test-valgrind e2e
+          bench-smoke soak test-asan test-valgrind e2e
 	@echo "make test: all suites passed"
 
 unit: $(BUILD)/test_unit
@@ -90,6 +97,20 @@ check-policies: $(BUILD)/dockgate
 integration: $(BUILD)/dockgate
 	DOCKGATE=$(BUILD)/dockgate tests/integration/run.sh
 	DOCKGATE=$(BUILD)/dockgate tests/integration/operations.sh
+
+# A few seconds of the load harness: it works and the verdicts are right.
+bench-smoke: $(BUILD)/dockgate $(BUILD)/loadgen
+	DOCKGATE=$(BUILD)/dockgate LOADGEN=$(BUILD)/loadgen tests/bench/smoke.sh
+
+soak: $(BUILD)/dockgate $(BUILD)/loadgen
+	DOCKGATE=$(BUILD)/dockgate LOADGEN=$(BUILD)/loadgen tests/bench/soak.sh
+
+# Needs root for the dockerd part (BENCH_DOCKER_RUNS=0 skips it).
+bench:
+	contrib/install-deps.sh build bench e2e
+	$(MAKE) all $(BUILD)/loadgen
+	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate LOADGEN=$(CURDIR)/$(BUILD)/loadgen \
+		tests/bench/bench.sh
 
 asan:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \

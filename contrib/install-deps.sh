@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages dockgate needs, only those that are missing.
-# Usage: contrib/install-deps.sh build|test|e2e ...
+# Usage: contrib/install-deps.sh build|test|e2e|bench ...
 # Runs apt-get only when something is absent, so a machine that has
 # everything never touches the network.
 set -eu
@@ -8,6 +8,9 @@ set -eu
 pkgs_build="build-essential pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libssl-dev libcurl4-openssl-dev"
 pkgs_test="check curl valgrind clang libclang-rt-14-dev groff-base"
 pkgs_e2e="docker.io busybox-static systemd curl"
+# make bench: nginx is the static reference the figures are compared to,
+# valgrind counts instructions, perf profiles.
+pkgs_bench="nginx valgrind linux-perf"
 
 want=""
 for set in "$@"; do
@@ -15,7 +18,8 @@ for set in "$@"; do
 	build) want="$want $pkgs_build" ;;
 	test) want="$want $pkgs_build $pkgs_test" ;;
 	e2e) want="$want $pkgs_e2e" ;;
-	*) echo "install-deps: unknown set '$set' (build|test|e2e)" >&2; exit 2 ;;
+	bench) want="$want $pkgs_bench" ;;
+	*) echo "install-deps: unknown set '$set' (build|test|e2e|bench)" >&2; exit 2 ;;
 	esac
 done
 

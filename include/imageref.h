@@ -42,4 +42,11 @@ bool imageref_pattern_valid(const char *pattern, const char **why);
  * ("index.docker.io" in a pattern means "docker.io"). */
 bool imageref_match(const struct imageref *ref, const char *pattern);
 
+/* The key imageref_match compares domains on: the first '/'-separated
+ * component of s (a pattern, or a parsed reference's domain), lower-cased,
+ * with "index.docker.io" read as "docker.io". Two domains match exactly
+ * when their keys are equal. Returns a new string, NULL when out of
+ * memory. */
+char *imageref_domain_key(const char *s);
+
 #endif

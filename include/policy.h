@@ -130,12 +130,31 @@ struct policy {
 	struct policy_exception *exceptions;
 	size_t n_exceptions;
 
+	/* Derived by policy_index when a load succeeds; NULL in a policy
+	 * built by hand, where callers fall back to the lists above. */
+	char *cap_allow_text;  /* cap_allow as messages print it */
+	char *registries_text; /* registries as messages print it */
+	struct registry_key *reg_index; /* n_registries, sorted by domain */
+
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
 
 	/* sha256 of the file's bytes as loaded, lower-case hex; names the
 	 * policy in audit records and metrics. Set by policy_set_digest. */
 	char sha256[65];
 };
+
+/* A registries entry by the domain it can match (imageref_domain_key). */
+struct registry_key {
+	char *domain;
+	size_t i; /* index in registries */
+};
+
+/* Fills the derived fields above. Returns 0, or -1 when out of memory. */
+int policy_index(struct policy *p);
+
+/* A policy list as messages print it: "a, b", or "nothing" when empty.
+ * Returns a new string or NULL. */
+char *policy_join_list(char *const *items, size_t n);
 
 /* Every error of a file, each "FILE:LINE:COL: message". */
 struct policy_errors {

@@ -234,33 +234,19 @@ static bool cap_allowed(const struct policy *p, const char *cap)
 	return false;
 }
 
-/* Joins a policy list for a message: "a, b", or "nothing" when empty.
- * Returns a new string or NULL. */
-static char *join_list(char *const *items, size_t n)
-{
-	struct strbuf sb = STRBUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			strbuf_adds(&sb, ", ");
-		strbuf_adds(&sb, items[i]);
-	}
-	if (n == 0)
-		strbuf_adds(&sb, "nothing");
-	return strbuf_detach(&sb);
-}
-
 static void rule_capabilities(struct ctx *c)
 {
 	const struct container_spec *s = &c->rq->create;
-	char *allowed = NULL;
+	char *joined = NULL;
+	const char *allowed = c->p->cap_allow_text;
 	for (size_t i = 0; i < s->n_cap_add; i++) {
 		if (cap_allowed(c->p, s->cap_add[i]))
 			continue;
 		if (allowed == NULL)
-			allowed = join_list(c->p->cap_allow, c->p->n_cap_allow);
+			allowed = joined = policy_join_list(c->p->cap_allow, c->p->n_cap_allow);
 		fail(c, REASON_CAP_NOT_ALLOWED, s->cap_add[i], allowed);
 	}
-	free(allowed);
+	free(joined);
 	if (c->p->require_drop_all && !s->cap_drop_all)
 		fail(c, REASON_CAP_DROP_ALL, NULL, NULL);
 }
@@ -281,13 +267,37 @@ static bool maybe_short_id(const char *s)
 	return true;
 }
 
-/* True when ref lies under one of the policy's registries. */
+/* True when ref lies under one of the policy's registries. Only entries of
+ * ref's domain can match (see imageref_domain_key), so with an index only
+ * those are tried. */
 static bool registry_ok(const struct policy *p, const struct imageref *ref)
 {
-	for (size_t i = 0; i < p->n_registries; i++)
-		if (imageref_match(ref, p->registries[i]))
-			return true;
-	return false;
+	if (p->reg_index == NULL) {
+		for (size_t i = 0; i < p->n_registries; i++)
+			if (imageref_match(ref, p->registries[i]))
+				return true;
+		return false;
+	}
+	if (ref->domain == NULL)
+		return false;
+	char *key = imageref_domain_key(ref->domain);
+	if (key == NULL)
+		return false; /* out of memory: not allowed */
+	size_t lo = 0, hi = p->n_registries;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(p->reg_index[mid].domain, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	bool ok = false;
+	for (size_t i = lo; i < p->n_registries && !ok &&
+	                    strcmp(p->reg_index[i].domain, key) == 0;
+	     i++)
+		ok = imageref_match(ref, p->registries[p->reg_index[i].i]);
+	free(key);
+	return ok;
 }
 
 /* An image that would run or be fetched (create, pull, the source of a
@@ -310,13 +320,16 @@ static void judge_source(struct ctx *c, const char *image)
 		return;
 	}
 	if (st != IMAGEREF_OK || !registry_ok(c->p, &ref)) {
-		char *approved = join_list(c->p->registries, c->p->n_registries);
+		char *joined = NULL;
+		const char *approved = c->p->registries_text;
+		if (approved == NULL)
+			approved = joined = policy_join_list(c->p->registries, c->p->n_registries);
 		if (st == IMAGEREF_OK)
 			fail(c, REASON_REGISTRY_DENIED, ref.name, approved);
 		else
 			fail(c, st == IMAGEREF_ID ? REASON_IMAGE_ID : REASON_IMAGE_MISSING,
 			     image, approved);
-		free(approved);
+		free(joined);
 	}
 	if (st == IMAGEREF_OK)
 		imageref_clear(&ref);
@@ -342,7 +355,7 @@ static void judge_target(struct ctx *c, const char *name, const char *param)
 		return;
 	}
 	if (!registry_ok(c->p, &ref)) {
-		char *approved = join_list(c->p->registries, c->p->n_registries);
+		char *approved = policy_join_list(c->p->registries, c->p->n_registries);
 		fail(c, REASON_TARGET_DENIED, ref.name, approved);
 		free(approved);
 	}
@@ -466,7 +479,7 @@ static void judge_host_paths(struct ctx *c, const struct host_path *v,
 				ok = hostpath_under(clean, p->mounts_allow[j]);
 			if (!ok) {
 				if (allowed == NULL)
-					allowed = join_list(p->mounts_allow, p->n_mounts_allow);
+					allowed = policy_join_list(p->mounts_allow, p->n_mounts_allow);
 				fail(c, REASON_MOUNT_NOT_ALLOWED, clean, allowed);
 			}
 		}
@@ -618,7 +631,7 @@ static void rule_security_profiles(struct ctx *c)
 			if (sysctl_allowed(c->p, s->sysctls[i]))
 				continue;
 			if (allowed == NULL)
-				allowed = join_list(c->p->sysctls, c->p->n_sysctls);
+				allowed = policy_join_list(c->p->sysctls, c->p->n_sysctls);
 			fail(c, REASON_SYSCTL, s->sysctls[i], allowed);
 		}
 		free(allowed);

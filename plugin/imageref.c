@@ -636,3 +636,17 @@ bool imageref_match(const struct imageref *ref, const char *pattern)
 	return strncmp(ref->path, ppath, ppath_len) == 0 &&
 	       (ref->path[ppath_len] == '\0' || ref->path[ppath_len] == '/');
 }
+
+char *imageref_domain_key(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	const char *dom = match_domain(s, &len);
+	char *out = malloc(len + 1);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		out[i] = to_lower(dom[i]);
+	out[len] = '\0';
+	return out;
+}

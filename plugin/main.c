@@ -39,7 +39,7 @@ static const char usage[] =
     "                      [--docker-host URL] [--log-format human|json]\n"
     "                      [--log-level debug|info|warn|error]\n"
     "       dockgate check FILE...\n"
-    "       dockgate eval --policy FILE [--self-name NAME]... [REQUEST.json | -]\n"
+    "       dockgate eval --policy FILE [--self-name NAME]... [REQUEST.json... | -]\n"
     "       dockgate --version\n"
     "\n"
     "serve   answer dockerd's authorization requests (--authorization-plugin)\n"
@@ -63,8 +63,8 @@ static const char usage[] =
     "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
     "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
-    "eval    decide one AuthZReq JSON offline; prints the reply;\n"
-    "        exit 0 allow, 1 deny, 2 error\n";
+    "eval    decide AuthZReq JSON offline; prints one reply line per file;\n"
+    "        exit 0 all allowed, 1 some denied, 2 error\n";
 
 /* The --self-name values of one command line. */
 struct self_names {
@@ -172,14 +172,47 @@ static char *read_all(FILE *f, size_t max, size_t *len)
 	return buf;
 }
 
+/* Decides one input file ("-" is stdin) and prints the reply. Returns 0
+ * allow, 1 deny, 2 error. */
+static int eval_one(const struct policy *p, const struct decide_opts *opts,
+                    const char *input)
+{
+	FILE *f = strcmp(input, "-") == 0 ? stdin : fopen(input, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "dockgate eval: %s: %s\n", input, strerror(errno));
+		return 2;
+	}
+	size_t len = 0;
+	char *data = read_all(f, MAX_EVAL_INPUT, &len);
+	if (f != stdin)
+		fclose(f);
+	if (data == NULL) {
+		fprintf(stderr, "dockgate eval: %s: %s\n", input, strerror(errno));
+		return 2;
+	}
+	bool allow = false;
+	char *reply = decide(p, opts, data, len, &allow, NULL);
+	puts(reply ? reply : decide_fallback_deny);
+	free(reply);
+	free(data);
+	return allow ? 0 : 1;
+}
+
+/* Several inputs print one reply line each, in order, and exit with the
+ * worst status (error over deny over allow); the benchmarks use this to
+ * decide many requests in one process. */
 static int cmd_eval(int argc, char **argv)
 {
-	const char *policy_path = NULL, *input = "-";
+	const char *policy_path = NULL;
+	const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
 	struct self_names sn = {calloc((size_t)argc, sizeof(char *)), 0};
-	int rc = 2;
+	struct policy *p = NULL;
+	int n = 0, rc = 2;
 
-	if (sn.v == NULL)
-		return 2;
+	if (inputs == NULL || sn.v == NULL) {
+		fprintf(stderr, "dockgate eval: out of memory\n");
+		goto out;
+	}
 	for (int i = 1; i < argc; i++) {
 		int took = take_self_name("eval", argc, argv, &i, &sn);
 		if (took < 0)
@@ -193,39 +226,27 @@ static int cmd_eval(int argc, char **argv)
 			        usage);
 			goto out;
 		} else
-			input = argv[i];
+			inputs[n++] = argv[i];
 	}
+	if (n == 0)
+		inputs[n++] = "-";
 	if (policy_path == NULL) {
 		fprintf(stderr, "dockgate eval: --policy FILE is required\n");
 		goto out;
 	}
-	struct policy *p = load_or_report(policy_path);
+	p = load_or_report(policy_path);
 	if (p == NULL)
 		goto out;
-	FILE *f = strcmp(input, "-") == 0 ? stdin : fopen(input, "rb");
-	if (f == NULL) {
-		fprintf(stderr, "dockgate eval: %s: %s\n", input, strerror(errno));
-		policy_unref(p);
-		goto out;
-	}
-	size_t len = 0;
-	char *data = read_all(f, MAX_EVAL_INPUT, &len);
-	if (f != stdin)
-		fclose(f);
-	if (data == NULL) {
-		fprintf(stderr, "dockgate eval: %s: %s\n", input, strerror(errno));
-		policy_unref(p);
-		goto out;
-	}
-	bool allow = false;
 	struct decide_opts opts = self_opts(&sn);
-	char *reply = decide(p, &opts, data, len, &allow, NULL);
-	puts(reply ? reply : decide_fallback_deny);
-	free(reply);
-	free(data);
-	policy_unref(p);
-	rc = allow ? 0 : 1;
+	rc = 0;
+	for (int i = 0; i < n; i++) {
+		int r = eval_one(p, &opts, inputs[i]);
+		if (r > rc)
+			rc = r;
+	}
 out:
+	policy_unref(p);
+	free(inputs);
 	free(sn.v);
 	return rc;
 }

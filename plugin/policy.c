@@ -5,7 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "imageref.h"
 #include "policy.h"
+#include "strbuf.h"
 
 static const char *const rule_names[RULE__ALL] = {
     [RULE_NO_ROOT] = "no-root",
@@ -71,6 +73,51 @@ static void free_list(char **v, size_t n)
 	free(v);
 }
 
+char *policy_join_list(char *const *items, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strbuf_adds(&sb, ", ");
+		strbuf_adds(&sb, items[i]);
+	}
+	if (n == 0)
+		strbuf_adds(&sb, "nothing");
+	return strbuf_detach(&sb);
+}
+
+static int cmp_registry_key(const void *a, const void *b)
+{
+	const struct registry_key *x = a, *y = b;
+	int c = strcmp(x->domain, y->domain);
+	/* Same domain: keep the policy's order. */
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The lists a deny message names are the same for every request, and the
+ * registries a request can match are those of its domain: both are worked
+ * out once here, so that a decision costs the same with 10 entries as with
+ * 10,000. */
+int policy_index(struct policy *p)
+{
+	p->cap_allow_text = policy_join_list(p->cap_allow, p->n_cap_allow);
+	p->registries_text = policy_join_list(p->registries, p->n_registries);
+	if (p->cap_allow_text == NULL || p->registries_text == NULL)
+		return -1;
+	if (p->n_registries == 0)
+		return 0;
+	p->reg_index = calloc(p->n_registries, sizeof *p->reg_index);
+	if (p->reg_index == NULL)
+		return -1;
+	for (size_t i = 0; i < p->n_registries; i++) {
+		p->reg_index[i].i = i;
+		if ((p->reg_index[i].domain = imageref_domain_key(p->registries[i])) == NULL)
+			return -1;
+	}
+	qsort(p->reg_index, p->n_registries, sizeof *p->reg_index, cmp_registry_key);
+	return 0;
+}
+
 static void policy_destroy(struct policy *p)
 {
 	free_list(p->api_deny, p->n_api_deny);
@@ -87,6 +134,12 @@ static void policy_destroy(struct policy *p)
 	}
 	free(p->exceptions);
 	free(p->source);
+	free(p->cap_allow_text);
+	free(p->registries_text);
+	if (p->reg_index != NULL)
+		for (size_t i = 0; i < p->n_registries; i++)
+			free(p->reg_index[i].domain);
+	free(p->reg_index);
 	for (size_t i = 0; i < p->n_cap_allow; i++)
 		free(p->cap_allow[i]);
 	free(p->cap_allow);

@@ -1667,6 +1667,8 @@ static void load_document(struct loader *ld)
 static struct policy *load_finish(struct loader *ld,
                                   struct policy_errors *errs)
 {
+	if (ld->nerr == 0 && !ld->oom && ld->p != NULL && policy_index(ld->p) < 0)
+		ld->oom = 1;
 	if (ld->oom && ld->nerr == 0)
 		load_errf(ld, 0, 0, "out of memory");
 	if (ld->nerr == 0 && !ld->oom)
