@@ -4,6 +4,7 @@
 #   make run      install missing packages, build, serve policies/default.yaml
 #   make test     install missing packages, build, run every test
 #   make asan     build with AddressSanitizer + UBSan into build/asan
+#   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 300)
 
 CC ?= cc
 BUILD ?= build
@@ -34,7 +35,8 @@ UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all run deps test test-all unit check-policies integration asan \
-        test-asan test-valgrind e2e demo clean install uninstall format-check
+        test-asan test-valgrind e2e demo clean install uninstall format-check \
+        fuzz fuzz-smoke fuzz-build fuzz-targets robustness
 
 all: $(BUILD)/dockgate
 
@@ -70,7 +72,8 @@ test:
 	contrib/install-deps.sh test e2e
 	$(MAKE) test-all
 
-test-all: all unit check-policies integration test-asan test-valgrind e2e
+test-all: all unit check-policies integration test-asan test-valgrind \
+          fuzz-smoke e2e
 	@echo "make test: all suites passed"
 
 unit: $(BUILD)/test_unit
@@ -92,6 +95,33 @@ test-asan: asan
 		build/asan/test_unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		DOCKGATE=build/asan/dockgate tests/integration/run.sh
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with ASan + UBSan against
+# the library built the same way. `make fuzz` runs each for FUZZ_SECONDS;
+# `make fuzz-smoke` (part of `make test`) for FUZZ_SMOKE_SECONDS, two at a
+# time (FUZZ_JOBS). Any crash, leak, timeout or OOM fails.
+FUZZ_TARGETS = authz create decide imageref policy
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_SAN = -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libdockgate.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libdockgate.a $(LIBS)
+
+fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+fuzz-build:
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_SAN)" \
+		LDFLAGS="$(FUZZ_SAN)" fuzz-targets
+
+fuzz: fuzz-build
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # Unit tests in one process (no fork) and the integration test under
 # memcheck: any error or definite/indirect leak fails.
