@@ -72,8 +72,8 @@ test:
 	contrib/install-deps.sh test e2e
 	$(MAKE) test-all
 
-test-all: all unit check-policies integration test-asan test-valgrind \
-          fuzz-smoke e2e
+test-all: all unit check-policies integration robustness test-asan \
+          test-valgrind fuzz-smoke e2e
 	@echo "make test: all suites passed"
 
 unit: $(BUILD)/test_unit
@@ -85,6 +85,10 @@ check-policies: $(BUILD)/dockgate
 integration: $(BUILD)/dockgate
 	DOCKGATE=$(BUILD)/dockgate tests/integration/run.sh
 
+# Hostile clients against the running daemon, and hostile policy files.
+robustness: $(BUILD)/dockgate
+	DOCKGATE=$(BUILD)/dockgate tests/robustness/run.sh
+
 asan:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		build/asan/dockgate build/asan/test_unit
@@ -95,6 +99,9 @@ test-asan: asan
 		build/asan/test_unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		DOCKGATE=build/asan/dockgate tests/integration/run.sh
+	ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16 UBSAN_OPTIONS=print_stacktrace=1 \
+		RSS_MAX_MB=160 \
+		DOCKGATE=build/asan/dockgate tests/robustness/run.sh
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c), built with ASan + UBSan against
 # the library built the same way. `make fuzz` runs each for FUZZ_SECONDS;

@@ -25,6 +25,7 @@
 
 static const char usage[] =
     "usage: dockgate serve [--policy FILE] [--socket PATH] [--threads N]\n"
+    "                      [--idle-timeout SECONDS]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [REQUEST.json | -]\n"
     "       dockgate --version\n"
@@ -32,6 +33,7 @@ static const char usage[] =
     "serve   answer dockerd's authorization requests (--authorization-plugin)\n"
     "        defaults: --policy " DEFAULT_POLICY "\n"
     "                  --socket " DEFAULT_SOCKET "\n"
+    "                  --idle-timeout 60 (an idle connection is closed)\n"
     "        SIGHUP reloads the policy; SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
     "eval    decide one AuthZReq JSON offline; prints the reply;\n"
@@ -191,7 +193,7 @@ static int count_rules(const struct policy *p)
 static int cmd_serve(int argc, char **argv)
 {
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
-	unsigned threads = 0;
+	unsigned threads = 0, idle_timeout = 60;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
@@ -206,6 +208,17 @@ static int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			threads = (unsigned)t;
+		} else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc) {
+			/* 0 would mean "never" to libmicrohttpd: a client could then
+			 * hold a connection forever, so it is refused. */
+			char *end;
+			long t = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || t < 1 || t > 86400) {
+				fprintf(stderr,
+				        "dockgate serve: --idle-timeout takes 1 to 86400\n");
+				return 2;
+			}
+			idle_timeout = (unsigned)t;
 		} else {
 			fprintf(stderr, "dockgate serve: unknown argument %s\n%s", argv[i],
 			        usage);
@@ -239,7 +252,7 @@ static int cmd_serve(int argc, char **argv)
 	    .listen_fd = fd,
 	    .threads = threads,
 	    .max_body = MAX_AUTHZ_BODY,
-	    .idle_timeout = 60,
+	    .idle_timeout = idle_timeout,
 	    .log = stderr,
 	};
 	char *why = NULL;
