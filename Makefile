@@ -139,8 +139,10 @@ test-valgrind: $(BUILD)/test_unit $(BUILD)/dockgate
 	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
 		tests/integration/run.sh
 
+# The suite, then the bypass attempts (raw HTTP; dockerd's state decides).
 e2e: $(BUILD)/dockgate
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate tests/e2e/run.sh
+	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate tests/e2e/bypass.sh
 
 # A private dockerd + dockgate sandbox: a denied docker run, then the fixed
 # one, then everything torn down.
