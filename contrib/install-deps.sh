@@ -6,7 +6,7 @@
 set -eu
 
 pkgs_build="build-essential pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev"
-pkgs_test="check curl valgrind clang"
+pkgs_test="check curl valgrind clang libclang-rt-14-dev"
 pkgs_e2e="docker.io busybox-static systemd curl"
 
 want=""
