@@ -93,15 +93,21 @@ asan:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		build/asan/dockgate build/asan/test_unit
 
-# Unit and integration tests again under ASan + UBSan.
+# Unit, integration and robustness tests again under ASan + UBSan. Reports
+# go to build/asan/logs, so that a daemon whose exit status no test checks
+# (socket activation, restarts) still fails the run.
+ASAN_LOGS = $(CURDIR)/build/asan/logs
+SAN_ENV = UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_LOGS)/ubsan
 test-asan: asan
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		build/asan/test_unit
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(ASAN_LOGS)/asan \
+		$(SAN_ENV) build/asan/test_unit
+	ASAN_OPTIONS=detect_leaks=1:log_path=$(ASAN_LOGS)/asan $(SAN_ENV) \
 		DOCKGATE=build/asan/dockgate tests/integration/run.sh
-	ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16 UBSAN_OPTIONS=print_stacktrace=1 \
-		RSS_MAX_MB=160 \
-		DOCKGATE=build/asan/dockgate tests/robustness/run.sh
+	ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16:log_path=$(ASAN_LOGS)/asan \
+		$(SAN_ENV) RSS_MAX_MB=160 DOCKGATE=build/asan/dockgate \
+		tests/robustness/run.sh
+	tests/sanitizer-logs.sh $(ASAN_LOGS)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c), built with ASan + UBSan against
 # the library built the same way. `make fuzz` runs each for FUZZ_SECONDS;
@@ -131,13 +137,18 @@ fuzz-smoke: fuzz-build
 	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # Unit tests in one process (no fork) and the integration test under
-# memcheck: any error or definite/indirect leak fails.
+# memcheck: any error or definite/indirect leak fails, by exit status and,
+# for every process (background daemons too), by its log in build/valgrind.
+VG_LOGS = $(CURDIR)/build/valgrind
 VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
-	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	--log-file=$(VG_LOGS)/vg.%p
 test-valgrind: $(BUILD)/test_unit $(BUILD)/dockgate
+	rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS)
 	CK_FORK=no $(VALGRIND) $(BUILD)/test_unit
 	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
 		tests/integration/run.sh
+	tests/sanitizer-logs.sh $(VG_LOGS)
 
 # The suite, then the bypass attempts (raw HTTP; dockerd's state decides).
 e2e: $(BUILD)/dockgate
