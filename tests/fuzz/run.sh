@@ -28,8 +28,12 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 run_one() {
 	local t=$1
+	local dict=()
+	case $t in
+	authz | create | decide) dict=(-dict=tests/fuzz/json.dict) ;;
+	esac
 	mkdir -p "$BIN/corpus/$t"
-	"$BIN/fuzz_$t" "${FLAGS[@]}" -artifact_prefix="$BIN/artifacts/$t-" \
+	"$BIN/fuzz_$t" "${FLAGS[@]}" "${dict[@]}" -artifact_prefix="$BIN/artifacts/$t-" \
 		"$BIN/corpus/$t" "tests/fuzz/corpus/$t" >"$BIN/logs/$t.log" 2>&1
 	echo $? >"$BIN/logs/$t.rc"
 }
