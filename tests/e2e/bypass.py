@@ -116,6 +116,38 @@ def send(raw, timeout=60):
         s.close()
 
 
+def send_all(raw, quiet=2.0):
+    """Sends raw bytes (maybe several pipelined requests) and reads until
+    dockerd closes or stays quiet for `quiet` seconds, so that every request
+    in raw has been handled. Returns the first status line's code and all
+    that was read."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(SOCK)
+    buf = b""
+    try:
+        try:
+            s.sendall(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        s.settimeout(quiet)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                c = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not c:
+                break
+            buf += c
+    finally:
+        s.close()
+    parts = buf.split(b" ", 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    return status, buf.decode("utf-8", "replace")
+
+
 def request(body, path="/v1.41/containers/create", method="POST",
             ctype="application/json", headers=(), framing="length"):
     body = enc(body)
@@ -144,12 +176,16 @@ attempts = bypasses = controls_failed = 0
 report = []
 
 
-def attempt(name, body, **kw):
-    """A forbidden request: nothing may be created or pulled."""
+def attempt(name, body, raw_request=None, **kw):
+    """A forbidden request: nothing may be created or pulled. raw_request,
+    when given, is sent as it is instead of building one from body."""
     global attempts, bypasses
     attempts += 1
     c0, i0 = containers(), images()
-    status, out = request(body, **kw)
+    if raw_request is not None:
+        status, out = send_all(raw_request)
+    else:
+        status, out = request(body, **kw)
     c1, i1 = containers(), images()
     new_c, new_i = c1 - c0, i1 - i0
     if new_c or new_i:
@@ -228,6 +264,27 @@ for ct in ("application/json; charset=utf-8", "Application/JSON", "application/j
            "text/plain", "application/x-www-form-urlencoded", "application/jsonx", None, ""):
     attempt("root, Content-Type %r" % ct, ROOT, ctype=ct)
 attempt("root with Expect: 100-continue", ROOT, headers=["Expect: 100-continue"])
+root_b, good_b = enc(ROOT), enc(good())
+attempt("root, chunked and a Content-Length of a compliant body", None, raw_request=(
+    b"POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\n"
+    b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+    % (len(good_b), len(root_b), root_b)))
+attempt("root over HTTP/1.0", None, raw_request=(
+    b"POST /v1.41/containers/create HTTP/1.0\r\nHost: docker\r\n"
+    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(root_b), root_b)))
+attempt("root pipelined after a request on the same connection", None, raw_request=(
+    b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n"
+    b"POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\n"
+    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(root_b), root_b)))
+attempt("root with a Content-Length shorter than the body (rest smuggled)", None,
+        raw_request=(b"POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+                     b"POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(root_b), root_b)))
 attempt("no body at all", b"")
 attempt("body 'null'", b"null")
 attempt("body '[]'", b"[]")
