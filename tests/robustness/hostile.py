@@ -188,7 +188,8 @@ def _():
     stop.set()
     for t in th:
         t.join()
-    assert worst < 0.5, "a request took %.2fs during slowloris" % worst
+    # Generous for a loaded 2-core CI runner; blocking would mean seconds.
+    assert worst < 1.0, "a request took %.2fs during slowloris" % worst
     assert n > 10, "only %d requests answered in 5 s" % n
 
 
