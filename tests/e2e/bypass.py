@@ -5,7 +5,11 @@ HTTP on dockerd's socket. What counts is dockerd's own state afterwards
 (docker ps -a, docker inspect, docker images), not what the plugin answered:
 a forbidden request that created a container or an image is a bypass.
 
-  bypass.py DOCKER_SOCKET IMAGE_OK PLUGIN_NAME
+  bypass.py DOCKER_SOCKET IMAGE_OK PLUGIN_NAME [ceilings]
+
+"ceilings" runs only the limit cases, for a policy that caps memory, CPUs
+and PIDs without requiring them (tests/e2e/bypass.sh writes it): a limit
+that is given must still be under its ceiling.
 
 Controls (a compliant body over the same transports) must be created, or the
 attempts would prove nothing. Prints "bypasses: N of M"; exits 1 when N > 0
@@ -18,6 +22,7 @@ import sys
 import time
 
 SOCK, IMAGE_OK, PLUGIN = sys.argv[1], sys.argv[2], sys.argv[3]
+PHASE = sys.argv[4] if len(sys.argv) > 4 else "all"
 
 GOOD_HC = {"ReadonlyRootfs": True, "Memory": 67108864, "NanoCpus": 500000000,
            "PidsLimit": 50, "CapDrop": ["ALL"]}
@@ -223,6 +228,28 @@ def control(name, body, required=True, **kw):
         print("ctrl   %s: not created (HTTP %d; fails closed, fine): %s"
               % (name, status, out.strip()[:120]), flush=True)
 
+
+def ceilings():
+    control("compliant, no CPU or PID limit (not required here)",
+            good_hc(NanoCpus=DROP, PidsLimit=DROP))
+    for name, over in (
+            ("Memory 5g", {"Memory": 5 << 30}),
+            ("PidsLimit 100000", {"PidsLimit": 100000}),
+            ("CpuQuota 3 CPUs", {"NanoCpus": DROP, "CpuQuota": 300000}),
+            ("CpuQuota 10^13 per 1 ms (int64 overflow)",
+             {"NanoCpus": DROP, "CpuQuota": 10 ** 13, "CpuPeriod": 1000}),
+            ("CpuQuota 2^63-1 per 1 ms", {"NanoCpus": DROP, "CpuQuota": 2 ** 63 - 1,
+                                         "CpuPeriod": 1000}),
+            ("CpuQuota 10^12 per 1 s", {"NanoCpus": DROP, "CpuQuota": 10 ** 12,
+                                       "CpuPeriod": 1000000})):
+        attempt("ceiling: " + name, good_hc(**over))
+    print("controls: %d required failed" % controls_failed)
+    print("bypasses: %d of %d" % (bypasses, attempts), flush=True)
+    sys.exit(1 if bypasses or controls_failed else 0)
+
+
+if PHASE == "ceilings":
+    ceilings()
 
 ROOT = good(User="0")
 

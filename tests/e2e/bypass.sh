@@ -47,6 +47,19 @@ POLICY
 
 	local rc=0
 	python3 "$E2E_LIB_DIR/bypass.py" "$E2E_DIR/docker.sock" "$E2E_IMAGE_OK" "$E2E_NAME" || rc=$?
+
+	# Ceilings without requirements: a limit that is given must be judged.
+	cat >"$E2E_DIR/ceilings.yaml" <<'POLICY'
+version: 1
+rules:
+  resource-limits: {require: [memory], max: {memory: 4g, cpus: 2, pids: 4096}}
+POLICY
+	echo "bypass: dockgate restarted with limits capped but CPU and PIDs not required"
+	if [ -z "${BYPASS_POLICY:-}" ]; then
+		e2e_restart_dockgate "$E2E_DIR/ceilings.yaml"
+	fi
+	python3 "$E2E_LIB_DIR/bypass.py" "$E2E_DIR/docker.sock" "$E2E_IMAGE_OK" "$E2E_NAME" \
+		ceilings || rc=$?
 	if ! kill -0 "$E2E_DOCKGATE_PID" 2>/dev/null; then
 		echo "bypass: FAIL dockgate died during the suite" >&2
 		e2e_dockgate_log_tail
