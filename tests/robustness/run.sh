@@ -42,6 +42,20 @@ done
 python3 "$ROOT/tests/robustness/hostile.py" "$SOCK" "$PID" \
 	"$ROOT/tests/fixtures/captures" "$IDLE" "$RSS_MAX_MB" || fail=$((fail + 1))
 
+# A policy reload after all of it (the ASan run then checks for leaks across
+# it), and the daemon still judges.
+kill -HUP "$PID"
+for i in $(seq 1 100); do grep -q 'reloaded' "$LOG" && break; sleep 0.1; done
+r=$(curl -s -m 10 --unix-socket "$SOCK" -X POST \
+	--data-binary @"$ROOT/tests/fixtures/captures/create-hardened.1.json" \
+	http://dockgate/AuthZPlugin.AuthZReq)
+if grep -q 'reloaded' "$LOG" && [ "$r" = '{"Allow":true}' ]; then
+	echo "ok   - SIGHUP reloads the policy, and a valid request is still allowed"
+else
+	echo "FAIL - reload after hostile input: reply '$r'"
+	fail=$((fail + 1))
+fi
+
 kill -TERM "$PID"
 rc=0
 wait "$PID" || rc=$?
