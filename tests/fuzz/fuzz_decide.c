@@ -131,12 +131,14 @@ static void check_allowed_create(const uint8_t *body, size_t size)
 	CHECK(user_ok(s.user));
 	CHECK(s.readonly_rootfs);
 	CHECK(s.memory > 0 && s.memory <= 4LL << 30);
-	int64_t cpus = s.nano_cpus;
+	/* In long double, never converted back: a huge quota must read as
+	 * huge (see limits-cpu-quota-overflow.case). One nano CPU of slack for
+	 * eval's truncation. */
+	long double cpus = (long double)s.nano_cpus;
 	if (cpus <= 0 && s.cpu_quota > 0)
-		cpus = (int64_t)((double)s.cpu_quota /
-		                 (double)(s.cpu_period > 0 ? s.cpu_period : 100000) *
-		                 1e9);
-	CHECK(cpus > 0 && cpus <= 2000000000LL);
+		cpus = (long double)s.cpu_quota * 1e9L /
+		       (long double)(s.cpu_period > 0 ? s.cpu_period : 100000);
+	CHECK(cpus > 0 && cpus < 2000000001.0L);
 	CHECK(s.pids_limit > 0 && s.pids_limit <= 4096);
 	for (size_t i = 0; i < s.n_cap_add; i++)
 		CHECK(cap_ok(s.cap_add[i]));
