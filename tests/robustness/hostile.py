@@ -12,7 +12,7 @@ import base64
 import json
 import os
 import resource
-import select
+import selectors
 import socket
 import sys
 import threading
@@ -221,15 +221,21 @@ def _():
     for s in socks:
         s.sendall(req)
     bufs = {s: b"" for s in socks}
-    pending = set(socks)
+    # epoll, not select(): descriptors past 1024 are likely here.
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    pending = len(socks)
     deadline = time.monotonic() + 60
     while pending and time.monotonic() < deadline:
-        r, _, _ = select.select(list(pending)[:1000], [], [], 1)
-        for s in r:
+        for key, _ in sel.select(1):
+            s = key.fileobj
             c = s.recv(65536)
             bufs[s] += c
             if not c or bufs[s].endswith(b'{"Allow":true}'):
-                pending.discard(s)
+                sel.unregister(s)
+                pending -= 1
+    sel.close()
     ok = sum(1 for s in socks if bufs[s].endswith(b'{"Allow":true}'))
     for s in socks:
         s.close()
