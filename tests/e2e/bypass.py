@@ -11,6 +11,10 @@ a forbidden request that created a container or an image is a bypass.
 and PIDs without requiring them (tests/e2e/bypass.sh writes it): a limit
 that is given must still be under its ceiling.
 
+"doors" tries the other routes to the same effects (exec as root, update
+lifting limits, tag/commit to an approved name), which no rule judges yet
+(issue 4 adds them). It reports what is open and never fails.
+
 Controls (a compliant body over the same transports) must be created, or the
 attempts would prove nothing. Prints "bypasses: N of M"; exits 1 when N > 0
 or a required control failed.
@@ -248,8 +252,69 @@ def ceilings():
     sys.exit(1 if bypasses or controls_failed else 0)
 
 
+def api(method, path, body=None):
+    raw = b"%s %s HTTP/1.1\r\nHost: docker\r\n" % (method.encode(), path.encode())
+    data = b"" if body is None else enc(body)
+    if body is not None:
+        raw += b"Content-Type: application/json\r\n"
+    raw += b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(data) + data
+    return send(raw)
+
+
+def doors():
+    opened = tried = 0
+
+    def door(name, is_open, detail):
+        nonlocal opened, tried
+        tried += 1
+        opened += bool(is_open)
+        print("%s %s: %s" % ("OPEN  " if is_open else "closed", name, detail), flush=True)
+
+    c0 = containers()
+    status, out = api("POST", "/v1.41/containers/create?name=bp-door",
+                      good(Cmd=["sleep", "120"]))
+    status2, _ = api("POST", "/v1.41/containers/bp-door/start")
+    if status != 201 or status2 not in (204, 304):
+        print("doors: cannot run the compliant container (HTTP %d/%d): %s"
+              % (status, status2, out[:200]))
+        return
+    st, out = api("POST", "/v1.41/containers/bp-door/exec",
+                  {"User": "0", "Cmd": ["id", "-u"]})
+    door("exec with User 0 in a compliant container", st == 201, "HTTP %d" % st)
+    st, out = api("POST", "/v1.41/containers/bp-door/exec",
+                  {"Privileged": True, "Cmd": ["id", "-u"]})
+    door("exec with Privileged true", st == 201, "HTTP %d" % st)
+    st, out = api("POST", "/v1.41/containers/bp-door/update", {"PidsLimit": -1})
+    pids = docker("inspect", "--format", "{{.HostConfig.PidsLimit}}", "bp-door").strip()
+    door("update lifting PidsLimit", pids not in ("50", ""), "HTTP %d, PidsLimit now %s"
+         % (st, pids))
+    st, out = api("POST", "/v1.41/containers/bp-door/update", {"Memory": 8 << 30,
+                                                              "MemorySwap": 16 << 30})
+    mem = docker("inspect", "--format", "{{.HostConfig.Memory}}", "bp-door").strip()
+    door("update raising Memory past the ceiling", mem != "67108864",
+         "HTTP %d, Memory now %s %s" % (st, mem, out.strip()[:100] if st != 200 else ""))
+    i0 = images()
+    st, out = api("POST", "/v1.41/images/evil.example.org/busybox:1/tag"
+                          "?repo=registry.example.com/laundered&tag=1")
+    door("tag an unapproved image with an approved name",
+         any(i.startswith("registry.example.com/laundered:1 ") for i in images() - i0),
+         "HTTP %d" % st)
+    st, out = api("POST", "/v1.41/commit?container=bp-door&repo=registry.example.com/committed&tag=1")
+    door("commit a container to an approved name",
+         any(i.startswith("registry.example.com/committed:1 ") for i in images() - i0),
+         "HTTP %d" % st)
+    for cid in containers() - c0:
+        docker("rm", "-f", cid)
+    for img in ("registry.example.com/laundered:1", "registry.example.com/committed:1"):
+        docker("rmi", "-f", img)
+    print("open doors (other routes, issue 4; not counted): %d of %d" % (opened, tried))
+    sys.exit(0)
+
+
 if PHASE == "ceilings":
     ceilings()
+if PHASE == "doors":
+    doors()
 
 ROOT = good(User="0")
 
