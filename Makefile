@@ -9,6 +9,7 @@
 #                 docker plugin create on the daemon DOCKER_HOST names
 #   make bench    figures against nginx, written to doc/benchmarks.md
 #   make soak     1,000,000 decisions over 32 connections (part of make test)
+#   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 300)
 
 CC ?= cc
 BUILD ?= build
@@ -44,7 +45,8 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poi
 .PHONY: all run deps test test-all unit check-policies integration asan \
         test-asan test-valgrind e2e demo clean install uninstall format-check \
         managed-plugin test-install man-check \
-        bench bench-smoke soak
+        bench bench-smoke soak \
+        fuzz fuzz-smoke fuzz-build fuzz-targets robustness
 
 all: $(BUILD)/dockgate
 
@@ -85,7 +87,7 @@ test:
 	$(MAKE) test-all
 
 test-all: all unit check-policies man-check test-install integration \
-          bench-smoke soak test-asan test-valgrind e2e
+          robustness bench-smoke soak test-asan test-valgrind fuzz-smoke e2e
 	@echo "make test: all suites passed"
 
 unit: $(BUILD)/test_unit
@@ -112,32 +114,79 @@ bench:
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate LOADGEN=$(CURDIR)/$(BUILD)/loadgen \
 		tests/bench/bench.sh
 
+# Hostile clients against the running daemon, and hostile policy files.
+robustness: $(BUILD)/dockgate
+	DOCKGATE=$(BUILD)/dockgate tests/robustness/run.sh
+
 asan:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		build/asan/dockgate build/asan/test_unit
 
-# Unit and integration tests again under ASan + UBSan.
+# Unit, integration and robustness tests again under ASan + UBSan. Reports
+# go to build/asan/logs, so that a daemon whose exit status no test checks
+# (socket activation, restarts) still fails the run.
+ASAN_LOGS = $(CURDIR)/build/asan/logs
+SAN_ENV = UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_LOGS)/ubsan
 test-asan: asan
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		build/asan/test_unit
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(ASAN_LOGS)/asan \
+		$(SAN_ENV) build/asan/test_unit
+	ASAN_OPTIONS=detect_leaks=1:log_path=$(ASAN_LOGS)/asan $(SAN_ENV) \
 		DOCKGATE=build/asan/dockgate tests/integration/run.sh
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1:log_path=$(ASAN_LOGS)/asan $(SAN_ENV) \
 		DOCKGATE=build/asan/dockgate DOCKGATE_SLOW=1 tests/integration/operations.sh
+	ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16:log_path=$(ASAN_LOGS)/asan \
+		$(SAN_ENV) RSS_MAX_MB=160 DOCKGATE=build/asan/dockgate \
+		tests/robustness/run.sh
+	tests/sanitizer-logs.sh $(ASAN_LOGS)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with ASan + UBSan against
+# the library built the same way. `make fuzz` runs each for FUZZ_SECONDS;
+# `make fuzz-smoke` (part of `make test`) for FUZZ_SMOKE_SECONDS, two at a
+# time (FUZZ_JOBS). Any crash, leak, timeout or OOM fails.
+FUZZ_TARGETS = authz create decide imageref policy
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_SAN = -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libdockgate.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libdockgate.a $(LIBS)
+
+fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+fuzz-build:
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_SAN)" \
+		LDFLAGS="$(FUZZ_SAN)" fuzz-targets
+
+fuzz: fuzz-build
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # Unit tests in one process (no fork) and the integration test under
-# memcheck: any error or definite/indirect leak fails.
+# memcheck: any error or definite/indirect leak fails, by exit status and,
+# for every process (background daemons too), by its log in build/valgrind.
+VG_LOGS = $(CURDIR)/build/valgrind
 VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
-	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	--log-file=$(VG_LOGS)/vg.%p
 test-valgrind: $(BUILD)/test_unit $(BUILD)/dockgate
+	rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS)
 	CK_FORK=no $(VALGRIND) $(BUILD)/test_unit
 	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
 		tests/integration/run.sh
 	DOCKGATE="$(VALGRIND) $(CURDIR)/$(BUILD)/dockgate" DOCKGATE_SLOW=1 \
 		tests/integration/operations.sh
+	tests/sanitizer-logs.sh $(VG_LOGS)
 
+# The suite, then the bypass attempts (raw HTTP; dockerd's state decides).
 e2e: $(BUILD)/dockgate
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate tests/e2e/run.sh
+	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate tests/e2e/bypass.sh
 
 # A private dockerd + dockgate sandbox: a denied docker run, then the fixed
 # one, then everything torn down.

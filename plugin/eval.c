@@ -163,14 +163,20 @@ static void rule_read_only_rootfs(struct ctx *c)
 }
 
 /* The CPU share a container gets, in nano CPUs: NanoCpus, or the CFS quota
- * over its period (100 ms when not given). 0 when unlimited. */
+ * over its period (100 ms when not given), saturated at INT64_MAX. 0 when
+ * unlimited. */
 static int64_t effective_nano_cpus(const struct container_spec *s)
 {
 	if (s->nano_cpus > 0)
 		return s->nano_cpus;
 	if (s->cpu_quota > 0) {
 		int64_t period = s->cpu_period > 0 ? s->cpu_period : 100000;
-		return (int64_t)((double)s->cpu_quota / (double)period * 1e9);
+		double v = (double)s->cpu_quota / (double)period * 1e9;
+		/* A double past INT64_MAX does not convert (undefined; x86 gives
+		 * INT64_MIN, which read as "no limit" and passed any ceiling). */
+		if (v >= 9223372036854775807.0)
+			return INT64_MAX;
+		return (int64_t)v;
 	}
 	return 0;
 }

@@ -38,6 +38,7 @@ static const char usage[] =
     "                      [--audit-log PATH|-] [--watch] [--metrics ADDR]\n"
     "                      [--docker-host URL] [--log-format human|json]\n"
     "                      [--log-level debug|info|warn|error]\n"
+    "                      [--idle-timeout SECONDS]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [--self-name NAME]... [REQUEST.json... | -]\n"
     "       dockgate --version\n"
@@ -60,6 +61,7 @@ static const char usage[] =
     "        --log-format F    human (default) or json: stderr lines\n"
     "        --log-level L     debug, info (default; one line per\n"
     "                          decision), warn or error\n"
+    "        --idle-timeout S  close a connection idle for S seconds (60)\n"
     "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
     "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
@@ -389,7 +391,7 @@ static int cmd_serve(int argc, char **argv)
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
 	const char *audit_path = NULL, *metrics_addr = NULL;
 	bool watch = false, inspect_init = false;
-	unsigned threads = 0;
+	unsigned threads = 0, idle_timeout = 60;
 	/* Lives as long as the server, which borrows it. */
 	struct self_names sn = {calloc((size_t)argc, sizeof(char *)), 0};
 	struct observers obs = {0};
@@ -443,6 +445,17 @@ static int cmd_serve(int argc, char **argv)
 				goto out;
 			}
 			threads = (unsigned)t;
+		} else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc) {
+			/* 0 would mean "never" to libmicrohttpd: a client could then
+			 * hold a connection forever, so it is refused. */
+			char *end;
+			long t = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || t < 1 || t > 86400) {
+				fprintf(stderr,
+				        "dockgate serve: --idle-timeout takes 1 to 86400\n");
+				goto out;
+			}
+			idle_timeout = (unsigned)t;
 		} else {
 			fprintf(stderr, "dockgate serve: unknown argument %s\n%s", argv[i],
 			        usage);
@@ -506,7 +519,7 @@ static int cmd_serve(int argc, char **argv)
 	    .listen_fd = fd,
 	    .threads = threads,
 	    .max_body = MAX_AUTHZ_BODY,
-	    .idle_timeout = 60,
+	    .idle_timeout = idle_timeout,
 	    /* The one-line summary per decision, human format only. */
 	    .log = log_fmt == LOG_HUMAN && log_enabled(LOG_INFO) ? stderr : NULL,
 	    .opts = &opts,
