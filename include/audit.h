@@ -9,6 +9,11 @@
 
 /* Writes one line for the decision to out. rq may be NULL when the request
  * could not be modelled. Thread-safe (one fputs per record). */
+struct strbuf;
+/* Appends the current time as RFC 3339 in UTC with milliseconds
+ * ("2026-11-23T17:00:50.312Z"), as every log and audit record writes it. */
+void audit_add_time(struct strbuf *sb);
+
 void audit_log(FILE *out, const struct request *rq, const struct decision *d,
                long latency_us);
 

@@ -14,6 +14,11 @@ extern const char *const hostpath_default_deny[];
  * memory. Symbolic links on the host are not (cannot be) resolved. */
 char *hostpath_clean(const char *p);
 
+/* The same in place, for a string that starts with '/'. The router uses
+ * it too: dockerd's router redirects unclean paths, so judging the clean
+ * form of a request path can only make dockgate stricter. */
+void hostpath_clean_inplace(char *p);
+
 /* True when mounting host path `path` (clean) exposes protected path
  * `prot` (clean): path is prot, lies under it, or contains it ("/var"
  * exposes "/var/run/docker.sock"). "/" as prot covers only "/" itself,

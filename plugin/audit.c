@@ -10,7 +10,7 @@
 #include "audit.h"
 #include "strbuf.h"
 
-static void add_time(struct strbuf *sb)
+void audit_add_time(struct strbuf *sb)
 {
 	struct timeval tv;
 	struct tm tm;
@@ -67,7 +67,7 @@ void audit_log(FILE *out, const struct request *rq, const struct decision *d,
 
 	if (out == NULL)
 		return;
-	add_time(&sb);
+	audit_add_time(&sb);
 	strbuf_adds(&sb, d->allow ? " dockgate: allow" : " dockgate: deny");
 	if (rq != NULL) {
 		strbuf_adds(&sb, " action=");

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "auditlog.h"
 #include "decision.h"
 #include "strbuf.h"
@@ -158,18 +159,6 @@ static void add_str(struct strbuf *sb, const char *name, const char *value)
 		auditlog_add_json_string(sb, value);
 }
 
-static void add_time(struct strbuf *sb)
-{
-	struct timeval tv;
-	struct tm tm;
-	char buf[40];
-
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	strbuf_addf(sb, "\"time\":\"%s.%03ldZ\"", buf, (long)(tv.tv_usec / 1000));
-}
-
 /* A decoder's detail can quote the bytes it choked on ("... near
  * 'PASSWORD=hunter2"): that is fine in the reply to the client who sent
  * them, not in a log others read. The quoted part is cut out. */
@@ -211,8 +200,9 @@ char *auditlog_record(const struct policy *p, const struct request *rq,
 	bool deny = d->n > 0 || !d->allow;
 	bool enforced = !deny || !d->allow;
 
-	strbuf_addc(&sb, '{');
-	add_time(&sb);
+	strbuf_adds(&sb, "{\"time\":\"");
+	audit_add_time(&sb);
+	strbuf_addc(&sb, '"');
 	add_str(&sb, "user", rq ? rq->user : NULL);
 	add_str(&sb, "auth_method", rq ? rq->authn_method : NULL);
 	add_str(&sb, "method", rq ? rq->method : NULL);

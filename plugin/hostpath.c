@@ -11,13 +11,8 @@ const char *const hostpath_default_deny[] = {
     "/run/docker.sock", "/run/containerd", NULL,
 };
 
-char *hostpath_clean(const char *p)
+void hostpath_clean_inplace(char *out)
 {
-	if (p == NULL || p[0] != '/')
-		return NULL;
-	char *out = strdup(p);
-	if (out == NULL)
-		return NULL;
 	char *w = out + 1; /* p[0] is '/'; the output never outgrows the input */
 	const char *r = out;
 	while (*r) {
@@ -44,6 +39,15 @@ char *hostpath_clean(const char *p)
 		w += n;
 	}
 	*w = '\0';
+}
+
+char *hostpath_clean(const char *p)
+{
+	if (p == NULL || p[0] != '/')
+		return NULL;
+	char *out = strdup(p);
+	if (out != NULL)
+		hostpath_clean_inplace(out);
 	return out;
 }
 

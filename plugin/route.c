@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hostpath.h"
 #include "route.h"
 
 static const char *const action_names[ACTION__COUNT] = {
@@ -123,43 +124,6 @@ static char *unescape(const char *s, size_t len, bool plus, bool *bad)
 	return out;
 }
 
-/* Cleans an absolute path in place the way Go's path.Clean does: repeated
- * slashes folded, "." dropped, ".." resolved (never above the root), and
- * no trailing slash. gorilla/mux answers an unclean path with a redirect,
- * so judging the clean form can only make dockgate stricter. */
-static void clean_path(char *p)
-{
-	char *w = p + 1; /* output end; p[0] is always '/' */
-	const char *r = p;
-
-	/* The output never outgrows the input read so far (every segment
-	 * written was preceded by at least one '/' read), so w <= r. */
-	while (*r) {
-		while (*r == '/')
-			r++;
-		if (*r == '\0')
-			break;
-		const char *seg = r;
-		while (*r && *r != '/')
-			r++;
-		size_t n = (size_t)(r - seg);
-		if (n == 1 && seg[0] == '.')
-			continue;
-		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-			while (w > p + 1 && w[-1] != '/')
-				w--;
-			if (w > p + 1)
-				w--;
-			continue;
-		}
-		if (w > p + 1)
-			*w++ = '/';
-		memmove(w, seg, n);
-		w += n;
-	}
-	*w = '\0';
-}
-
 /* Strips a "/v<digits and dots>" first segment, as dockerd's router's
  * "/v{version:[0-9.]+}" prefix, setting *version to a new string. Returns
  * 0 (with *version NULL when there was no prefix) or -1 out of memory. */
@@ -258,7 +222,7 @@ int route_parse(const char *method, const char *uri, struct route *r,
 		*why = bad ? "request path has an invalid %-escape" : "out of memory";
 		return -1;
 	}
-	clean_path(r->path);
+	hostpath_clean_inplace(r->path);
 	/* Out of memory must never turn a create into "other": fail. */
 	if (strip_version(r->path, &r->api_version) < 0)
 		goto oom;
