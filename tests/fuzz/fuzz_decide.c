@@ -159,10 +159,14 @@ static void check_reply(const char *reply, bool allow)
 	json_decref(o);
 }
 
+/* As the daemon runs by default: self-protected as "dockgate". */
+static const char *const self_names[] = {selfprotect_default_name};
+static const struct decide_opts opts = {.self = {self_names, 1}};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	bool allow = true;
-	char *reply = decide(policy, (const char *)data, size, &allow, devnull);
+	char *reply = decide(policy, &opts, (const char *)data, size, &allow, devnull);
 	check_reply(reply, allow);
 	free(reply);
 
@@ -175,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *wrapped = json_dumps(req, JSON_COMPACT);
 	CHECK(wrapped != NULL);
 	allow = true;
-	reply = decide(policy, wrapped, strlen(wrapped), &allow, devnull);
+	reply = decide(policy, &opts, wrapped, strlen(wrapped), &allow, devnull);
 	check_reply(reply, allow);
 	if (allow)
 		check_allowed_create(data, size);
