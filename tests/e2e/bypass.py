@@ -12,7 +12,8 @@ and PIDs without requiring them (tests/e2e/bypass.sh writes it): a limit
 that is given must still be under its ceiling.
 
 "doors" tries the other routes to the same effects (exec as root, update
-lifting limits, tag/commit to an approved name), which no rule judges yet
+lifting limits, tag/commit to an approved name), judged by the exec, update
+and registries rules
 (issue 4 adds them). It reports what is open and never fails.
 
 Controls (a compliant body over the same transports) must be created, or the
@@ -264,11 +265,14 @@ def api(method, path, body=None):
 def doors():
     opened = tried = 0
 
-    def door(name, is_open, detail):
+    def door(name, is_open, detail, counted=True):
         nonlocal opened, tried
-        tried += 1
-        opened += bool(is_open)
-        print("%s %s: %s" % ("OPEN  " if is_open else "closed", name, detail), flush=True)
+        if counted:
+            tried += 1
+            opened += bool(is_open)
+        print("%s %s: %s%s" % ("OPEN  " if is_open else "closed", name, detail,
+                               "" if counted else " (allowed by design: not counted)"),
+              flush=True)
 
     c0 = containers()
     status, out = api("POST", "/v1.41/containers/create?name=bp-door",
@@ -300,15 +304,17 @@ def doors():
          any(i.startswith("registry.example.com/laundered:1 ") for i in images() - i0),
          "HTTP %d" % st)
     st, out = api("POST", "/v1.41/commit?container=bp-door&repo=registry.example.com/committed&tag=1")
+    # registries judges the name a commit gives (issue 4): a container of an
+    # approved image may be committed under an approved name.
     door("commit a container to an approved name",
          any(i.startswith("registry.example.com/committed:1 ") for i in images() - i0),
-         "HTTP %d" % st)
+         "HTTP %d" % st, counted=False)
     for cid in containers() - c0:
         docker("rm", "-f", cid)
     for img in ("registry.example.com/laundered:1", "registry.example.com/committed:1"):
         docker("rmi", "-f", img)
-    print("open doors (other routes, issue 4; not counted): %d of %d" % (opened, tried))
-    sys.exit(0)
+    print("bypasses: %d of %d (other routes: exec, update, tag)" % (opened, tried))
+    sys.exit(1 if opened else 0)
 
 
 if PHASE == "ceilings":
