@@ -775,10 +775,12 @@ static int load_want(struct loader *ld, const yaml_node_t *n,
 {
 	if (n->type == t)
 		return 1;
-	struct load_quoted q;
-	load_err_at(ld, n->start_mark, "expected %s for '%s', got %s",
-	            t == YAML_MAPPING_NODE ? "a mapping" : "a list", key,
-	            load_describe(&q, n));
+	/* key may come from the file (a group name): quoted like any value
+	 * so that a message is always one printable line. */
+	struct load_quoted q, qk;
+	load_err_at(ld, n->start_mark, "expected %s for %s, got %s",
+	            t == YAML_MAPPING_NODE ? "a mapping" : "a list",
+	            load_quote(&qk, key, strlen(key)), load_describe(&q, n));
 	return 0;
 }
 
