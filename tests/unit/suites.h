@@ -3,6 +3,12 @@
 #define DOCKGATE_TEST_SUITES_H
 
 #include <check.h>
+#include <stddef.h>
+
+/* Reads a whole file relative to the repository root (where make runs the
+ * tests). Returns a new NUL-terminated buffer; fails the test when the file
+ * cannot be read. */
+char *test_slurp(const char *path, size_t *len);
 
 Suite *base64_suite(void);
 Suite *gojson_suite(void);

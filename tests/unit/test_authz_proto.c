@@ -12,32 +12,6 @@
 #define CAPTURES "tests/fixtures/captures/"
 #define AUTHZ "tests/fixtures/authz/"
 
-/* Reads a whole file relative to the repository root. Returns a new
- * NUL-terminated buffer; aborts the test when the file cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	ck_assert_msg(!ferror(f), "cannot read %s", path);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* --- real captures ----------------------------------------------------- */
 
 static const struct {
@@ -74,7 +48,7 @@ START_TEST(test_capture)
 	char path[256];
 	size_t len;
 	snprintf(path, sizeof path, CAPTURES "%s", capture_cases[_i].file);
-	char *data = slurp(path, &len);
+	char *data = test_slurp(path, &len);
 	struct authz_req req;
 	char *why = NULL;
 
@@ -228,7 +202,7 @@ START_TEST(test_decode_bad)
 	if (bad_cases[_i].file) {
 		char path[256];
 		snprintf(path, sizeof path, AUTHZ "%s", bad_cases[_i].json);
-		data = slurp(path, &len);
+		data = test_slurp(path, &len);
 	} else {
 		data = strdup(bad_cases[_i].json);
 		ck_assert_ptr_nonnull(data);

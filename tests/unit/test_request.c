@@ -34,32 +34,6 @@ static const char *body_status_name(enum body_status st)
 	return "?";
 }
 
-/* Reads a whole file relative to the repository root. Returns a new
- * NUL-terminated buffer; aborts the test when the file cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	ck_assert_msg(!ferror(f), "cannot read %s", path);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* Checks why against want: exact, or a prefix when want ends in '*'. A
  * NULL want skips the check. */
 static void check_why(const char *what, const char *why, const char *want)
@@ -164,7 +138,7 @@ static unsigned char *capture_body(const char *file, size_t *len)
 	char path[256];
 	size_t flen;
 	snprintf(path, sizeof path, CAPTURES "%s", file);
-	char *data = slurp(path, &flen);
+	char *data = test_slurp(path, &flen);
 	json_error_t err;
 	json_t *root = json_loadb(data, flen, 0, &err);
 	ck_assert_msg(root != NULL, "%s: %s", path, err.text);
@@ -597,7 +571,7 @@ END_TEST
 START_TEST(test_build_capture)
 {
 	size_t len;
-	char *data = slurp(CAPTURES "create-hardened.1.json", &len);
+	char *data = test_slurp(CAPTURES "create-hardened.1.json", &len);
 	struct authz_req az;
 	struct request rq;
 	char *why = NULL;

@@ -45,27 +45,6 @@ struct vcase {
 
 static glob_t cases;
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf != NULL) {
-		buf[n] = '\0';
-		*len = (size_t)n;
-	}
-	return buf;
-}
-
 static void case_free(struct vcase *c)
 {
 	free(c->policy);
@@ -143,9 +122,7 @@ static void case_parse(const char *path, struct vcase *c)
 static char *case_request(const struct vcase *c, size_t *len)
 {
 	if (c->capture != NULL) {
-		char *s = slurp(c->capture, len);
-		ck_assert_msg(s != NULL, "cannot read %s", c->capture);
-		return s;
+		return test_slurp(c->capture, len);
 	}
 	json_t *o = json_object();
 	json_object_set_new(o, "RequestMethod", json_string(c->method ? c->method : "POST"));
