@@ -144,7 +144,7 @@ test-asan: asan
 # the library built the same way. `make fuzz` runs each for FUZZ_SECONDS;
 # `make fuzz-smoke` (part of `make test`) for FUZZ_SMOKE_SECONDS, two at a
 # time (FUZZ_JOBS). Any crash, leak, timeout or OOM fails.
-FUZZ_TARGETS = authz create decide imageref policy
+FUZZ_TARGETS = authz create decide imageref jdoc policy
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_JOBS ?= 2

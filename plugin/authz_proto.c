@@ -10,6 +10,7 @@
 #include "authz_proto.h"
 #include "base64.h"
 #include "gojson.h"
+#include "jdoc.h"
 #include "strbuf.h"
 
 const char authz_activate_reply[] = "{\"Implements\":[\"authz\"]}";
@@ -17,7 +18,7 @@ const char authz_res_allow_reply[] = "{\"Allow\":true}";
 
 /* Copies the string field name of obj into *out ("" when absent). Returns
  * 0, or -1 with *why set. */
-static int get_str(const json_t *obj, const char *name, char **out, char **why)
+static int get_str(const jv *obj, const char *name, char **out, char **why)
 {
 	const char *v = "";
 	enum gojson_status st = gojson_get_string(obj, name, &v);
@@ -36,30 +37,31 @@ static int get_str(const json_t *obj, const char *name, char **out, char **why)
 /* The two headers a decision reads. dockerd sends Go's canonical names,
  * but a header map is judged without case: a second spelling of the same
  * name makes it ambiguous. Returns 0 or -1 (out of memory). */
-static int get_headers(const json_t *root, struct authz_req *req)
+static int get_headers(const jv *root, struct authz_req *req)
 {
-	json_t *h, *val;
-	const char *key;
+	const jv *h, *val;
+	uint32_t i;
 	bool seen_ct = false, seen_cl = false;
 
 	req->content_length = -1;
 	if (gojson_get(root, "RequestHeaders", &h) != GOJSON_OK)
 		return 0;
-	if (!json_is_object(h)) {
+	if (!jv_is_object(h)) {
 		req->headers_ambiguous = true;
 		return 0;
 	}
-	json_object_foreach(h, key, val)
+	jv_foreach(h, i, val)
 	{
+		const char *key = val->key;
 		bool ct = strcasecmp(key, "Content-Type") == 0;
 		bool cl = strcasecmp(key, "Content-Length") == 0;
 		if (!ct && !cl)
 			continue;
-		if (!json_is_string(val) || (ct && seen_ct) || (cl && seen_cl)) {
+		if (!jv_is_string(val) || (ct && seen_ct) || (cl && seen_cl)) {
 			req->headers_ambiguous = true;
 			continue;
 		}
-		const char *v = json_string_value(val);
+		const char *v = val->u.s;
 		if (ct) {
 			seen_ct = true;
 			if ((req->content_type = strdup(v)) == NULL)
@@ -86,12 +88,13 @@ int authz_req_decode(const char *data, size_t len, struct authz_req *req,
 
 	memset(req, 0, sizeof *req);
 	*why = NULL;
-	json_t *root = json_loadb(data, len, 0, &err);
-	if (root == NULL) {
+	jdoc *doc = jdoc_load(data, len, 0, &err);
+	if (doc == NULL) {
 		*why = xasprintf("AuthZ request is not valid JSON: %s", err.text);
 		return -1;
 	}
-	if (!json_is_object(root)) {
+	const jv *root = jdoc_root(doc);
+	if (!jv_is_object(root)) {
 		*why = strdup("AuthZ request is not a JSON object");
 		goto fail;
 	}
@@ -105,24 +108,24 @@ int authz_req_decode(const char *data, size_t len, struct authz_req *req,
 	    get_str(root, "RequestUri", &req->uri, why) < 0)
 		goto fail;
 
-	const char *b64;
-	enum gojson_status st = gojson_get_string(root, "RequestBody", &b64);
-	if (st == GOJSON_BADTYPE) {
+	const jv *b64;
+	enum gojson_status st = gojson_get(root, "RequestBody", &b64);
+	if (st == GOJSON_OK && !jv_is_string(b64)) {
 		*why = strdup("field RequestBody is not a string");
 		goto fail;
 	}
 	if (st == GOJSON_OK) {
 		req->has_body = true;
-		req->body = base64_decode(b64, strlen(b64), &req->body_len);
+		req->body = base64_decode(b64->u.s, b64->size, &req->body_len);
 		if (req->body == NULL)
 			req->body_bad = true;
 	}
 	if (get_headers(root, req) < 0)
 		goto fail;
-	json_decref(root);
+	jdoc_free(doc);
 	return 0;
 fail:
-	json_decref(root);
+	jdoc_free(doc);
 	authz_req_clear(req);
 	if (*why == NULL)
 		*why = strdup("out of memory");

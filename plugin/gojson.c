@@ -61,18 +61,18 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-bool gojson_unambiguous(const json_t *obj, const char **dup)
+bool gojson_unambiguous(const jv *obj, const char **dup)
 {
-	size_t n = json_object_size(obj);
-	if (n < 2)
+	/* jdoc marked every object whose keys fold together when it read
+	 * it; only those need the slow look for a key to report. */
+	if (!jv_is_object(obj) || !obj->fold_dup)
 		return true;
 
-	/* One allocation for every folded key and the array that sorts them;
-	 * folding never makes a key longer. */
+	size_t n = obj->size;
 	size_t total = 0;
-	const char *key;
-	json_t *val;
-	json_object_foreach((json_t *)(uintptr_t)obj, key, val) total += strlen(key) + 1;
+	const jv *e;
+	uint32_t j;
+	jv_foreach(obj, j, e) total += strlen(e->key) + 1;
 	char **sorted = malloc(n * 2 * sizeof *sorted + total);
 	if (sorted == NULL) {
 		*dup = "(out of memory)";
@@ -81,16 +81,15 @@ bool gojson_unambiguous(const json_t *obj, const char **dup)
 	char **orig = sorted + n;
 	char *arena = (char *)(orig + n);
 	size_t i = 0;
-	json_object_foreach((json_t *)(uintptr_t)obj, key, val)
+	jv_foreach(obj, j, e)
 	{
-		const unsigned char *p = (const unsigned char *)key;
+		const unsigned char *p = (const unsigned char *)e->key;
 		sorted[i] = arena;
 		while (*p)
 			*arena++ = (char)fold_next(&p);
 		*arena++ = '\0';
 		i++;
 	}
-	(void)val;
 	memcpy(orig, sorted, n * sizeof *sorted);
 	qsort(sorted, n, sizeof *sorted, cmp_str);
 
@@ -101,10 +100,10 @@ bool gojson_unambiguous(const json_t *obj, const char **dup)
 		ok = false;
 		/* Report a key as the request spelled it. */
 		size_t k = 0;
-		json_object_foreach((json_t *)(uintptr_t)obj, key, val)
+		jv_foreach(obj, j, e)
 		{
 			if (orig[k++] == sorted[i]) {
-				*dup = key;
+				*dup = e->key;
 				break;
 			}
 		}
@@ -113,75 +112,77 @@ bool gojson_unambiguous(const json_t *obj, const char **dup)
 	return ok;
 }
 
-enum gojson_status gojson_get(const json_t *obj, const char *name, json_t **out)
+enum gojson_status gojson_get(const jv *obj, const char *name, const jv **out)
 {
-	const char *key;
-	json_t *val, *found = NULL;
+	const jv *e, *found = NULL;
+	uint32_t i;
 
-	if (!json_is_object(obj))
+	if (!jv_is_object(obj))
 		return GOJSON_BADTYPE;
 	/* Go lets the last matching key win; callers reject objects with
-	 * colliding keys before they read them, so any match is the match. */
-	json_object_foreach((json_t *)(uintptr_t)obj, key, val)
+	 * colliding keys before they read them, so any match is the match.
+	 * The folded hash skips the other keys without folding them. */
+	uint64_t h = jdoc_fold_hash(name);
+	jv_foreach(obj, i, e)
 	{
-		if (fold_equal(key, name))
-			found = val;
+		if (e->key_hash == h && fold_equal(e->key, name))
+			found = e;
 	}
-	if (found == NULL || json_is_null(found))
+	if (found == NULL || jv_is_null(found))
 		return GOJSON_ABSENT;
 	*out = found;
 	return GOJSON_OK;
 }
 
-enum gojson_status gojson_get_string(const json_t *obj, const char *name,
+enum gojson_status gojson_get_string(const jv *obj, const char *name,
                                      const char **out)
 {
-	json_t *v;
+	const jv *v;
 	enum gojson_status st = gojson_get(obj, name, &v);
 	if (st != GOJSON_OK)
 		return st;
-	if (!json_is_string(v))
+	if (!jv_is_string(v))
 		return GOJSON_BADTYPE;
-	*out = json_string_value(v);
+	*out = v->u.s;
 	return GOJSON_OK;
 }
 
-enum gojson_status gojson_get_bool(const json_t *obj, const char *name, bool *out)
+enum gojson_status gojson_get_bool(const jv *obj, const char *name, bool *out)
 {
-	json_t *v;
+	const jv *v;
 	enum gojson_status st = gojson_get(obj, name, &v);
 	if (st != GOJSON_OK)
 		return st;
-	if (!json_is_boolean(v))
+	if (!jv_is_boolean(v))
 		return GOJSON_BADTYPE;
-	*out = json_is_true(v);
+	*out = jv_is_true(v);
 	return GOJSON_OK;
 }
 
-enum gojson_status gojson_get_int64(const json_t *obj, const char *name,
+enum gojson_status gojson_get_int64(const jv *obj, const char *name,
                                     int64_t *out)
 {
-	json_t *v;
+	const jv *v;
 	enum gojson_status st = gojson_get(obj, name, &v);
 	if (st != GOJSON_OK)
 		return st;
 	/* jansson reads 1.0 and 1e3 as reals; Go refuses both for an int64
 	 * field, so do we. Out-of-range integers already failed the parse. */
-	if (!json_is_integer(v))
+	if (!jv_is_integer(v))
 		return GOJSON_BADTYPE;
-	*out = (int64_t)json_integer_value(v);
+	*out = (int64_t)v->u.i;
 	return GOJSON_OK;
 }
 
-enum gojson_status gojson_get_object(const json_t *obj, const char *name,
-                                     json_t **out)
+enum gojson_status gojson_get_object(const jv *obj, const char *name,
+                                     const jv **out)
 {
-	json_t *v;
+	const jv *v;
 	const char *dup;
 	enum gojson_status st = gojson_get(obj, name, &v);
 	if (st != GOJSON_OK)
 		return st;
-	if (!json_is_object(v))
+	if (!jv_is_object(v))
 		return GOJSON_BADTYPE;
 	if (!gojson_unambiguous(v, &dup))
 		return GOJSON_AMBIGUOUS;

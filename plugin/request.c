@@ -6,9 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
-
 #include "gojson.h"
+#include "jdoc.h"
 #include "request.h"
 #include "strbuf.h"
 
@@ -22,33 +21,33 @@ static char *field_why(enum gojson_status st, const char *obj, const char *field
 
 /* StrSlice fields (CapAdd) accept a list of strings or a single string,
  * and a null element is "" (docker/api/types/strslice). */
-static enum gojson_status get_strslice(const json_t *obj, const char *name,
+static enum gojson_status get_strslice(const jv *obj, const char *name,
                                        char ***out, size_t *n)
 {
-	json_t *v;
+	const jv *v;
 	enum gojson_status st = gojson_get(obj, name, &v);
 	if (st != GOJSON_OK)
 		return st == GOJSON_ABSENT ? GOJSON_OK : st;
-	if (json_is_string(v)) {
+	if (jv_is_string(v)) {
 		*out = malloc(sizeof **out);
-		if (*out == NULL || ((*out)[0] = strdup(json_string_value(v))) == NULL)
+		if (*out == NULL || ((*out)[0] = strdup(v->u.s)) == NULL)
 			return GOJSON_BADTYPE;
 		*n = 1;
 		return GOJSON_OK;
 	}
-	if (!json_is_array(v))
+	if (!jv_is_array(v))
 		return GOJSON_BADTYPE;
-	size_t len = json_array_size(v);
+	size_t len = v->size;
 	if (len == 0)
 		return GOJSON_OK;
 	*out = calloc(len, sizeof **out);
 	if (*out == NULL)
 		return GOJSON_BADTYPE;
-	for (size_t i = 0; i < len; i++) {
-		json_t *e = json_array_get(v, i);
-		if (!json_is_string(e) && !json_is_null(e))
+	const jv *e = v + 1;
+	for (size_t i = 0; i < len; i++, e += e->span) {
+		if (!jv_is_string(e) && !jv_is_null(e))
 			return GOJSON_BADTYPE;
-		(*out)[i] = strdup(json_is_null(e) ? "" : json_string_value(e));
+		(*out)[i] = strdup(jv_is_null(e) ? "" : e->u.s);
 		if ((*out)[i] == NULL)
 			return GOJSON_BADTYPE;
 		*n = i + 1;
@@ -99,23 +98,23 @@ static bool opts_bind(const char *o)
  * is kept (and refused) too. A remote device (NFS ":/export") is not a
  * host path. opts is a Go map: keys match exactly. Returns BODY_OK, or
  * BODY_INVALID with *why. */
-static enum body_status driver_device(const json_t *opts, const char *where,
+static enum body_status driver_device(const jv *opts, const char *where,
                                       struct host_path **vp, size_t *n,
                                       char **why)
 {
-	json_t *dev = json_object_get(opts, "device");
-	json_t *type = json_object_get(opts, "type");
-	json_t *o = json_object_get(opts, "o");
+	const jv *dev = jv_object_get(opts, "device");
+	const jv *type = jv_object_get(opts, "type");
+	const jv *o = jv_object_get(opts, "o");
 	if (dev == NULL)
 		return BODY_OK;
-	if (!json_is_string(dev) || (type != NULL && !json_is_string(type)) ||
-	    (o != NULL && !json_is_string(o))) {
+	if (!jv_is_string(dev) || (type != NULL && !jv_is_string(type)) ||
+	    (o != NULL && !jv_is_string(o))) {
 		*why = xasprintf("%s has a value of the wrong JSON type", where);
 		return BODY_INVALID;
 	}
-	const char *d = json_string_value(dev);
-	bool bind = opts_bind(o ? json_string_value(o) : NULL) ||
-	            (type != NULL && strcmp(json_string_value(type), "none") == 0);
+	const char *d = dev->u.s;
+	bool bind = opts_bind(o ? o->u.s : NULL) ||
+	            (type != NULL && strcmp(type->u.s, "none") == 0);
 	if ((d[0] == '/' || (bind && d[0] != '\0')) &&
 	    push_host_path(vp, n, d, "volume options") < 0) {
 		*why = strdup("out of memory while decoding the request body");
@@ -168,32 +167,32 @@ static char *bind_source(const char *raw)
 
 /* Reads an array field: its length into *n (0 when absent), whatever the
  * elements are. BADTYPE when it is not an array. */
-static enum gojson_status get_array_len(const json_t *obj, const char *name,
+static enum gojson_status get_array_len(const jv *obj, const char *name,
                                         size_t *n)
 {
-	json_t *v;
+	const jv *v;
 	enum gojson_status st = gojson_get(obj, name, &v);
 	*n = 0;
 	if (st != GOJSON_OK)
 		return st == GOJSON_ABSENT ? GOJSON_OK : st;
-	if (!json_is_array(v))
+	if (!jv_is_array(v))
 		return GOJSON_BADTYPE;
-	*n = json_array_size(v);
+	*n = v->size;
 	return GOJSON_OK;
 }
 
 /* A []string that unmasks when given empty: *empty is true for []. */
-static enum gojson_status get_empty_list(const json_t *obj, const char *name,
+static enum gojson_status get_empty_list(const jv *obj, const char *name,
                                          bool *empty)
 {
-	json_t *v;
+	const jv *v;
 	enum gojson_status st = gojson_get(obj, name, &v);
 	*empty = false;
 	if (st != GOJSON_OK)
 		return st == GOJSON_ABSENT ? GOJSON_OK : st;
-	if (!json_is_array(v))
+	if (!jv_is_array(v))
 		return GOJSON_BADTYPE;
-	*empty = json_array_size(v) == 0;
+	*empty = v->size == 0;
 	return GOJSON_OK;
 }
 
@@ -210,14 +209,14 @@ static enum body_status field_fail(enum gojson_status st, const char *obj,
  * name a "device" path on the host (the local driver's
  * type=none,o=bind,device=/ makes a bind mount of it). Driver options are a
  * Go map, so their keys match exactly, as the local driver reads them. */
-static enum body_status decode_mount(const json_t *m, struct container_spec *spec,
+static enum body_status decode_mount(const jv *m, struct container_spec *spec,
                                      char **why)
 {
 	const char *dup, *type = "", *src = "";
 	enum gojson_status st;
-	json_t *vo = NULL, *dc = NULL, *opts = NULL;
+	const jv *vo = NULL, *dc = NULL, *opts = NULL;
 
-	if (!json_is_object(m))
+	if (!jv_is_object(m))
 		return field_fail(GOJSON_BADTYPE, "HostConfig", "Mounts", why);
 	if (!gojson_unambiguous(m, &dup))
 		return field_fail(GOJSON_AMBIGUOUS, "HostConfig", "Mounts", why);
@@ -247,28 +246,28 @@ oom:
 }
 
 /* Sysctls is a Go map: its keys are the kernel's names, exact. */
-static enum body_status decode_sysctls(const json_t *obj, const char *obj_name,
+static enum body_status decode_sysctls(const jv *obj, const char *obj_name,
                                        struct container_spec *spec, char **why)
 {
-	json_t *v;
+	const jv *v;
 	enum gojson_status st = gojson_get(obj, "Sysctls", &v);
 	if (st == GOJSON_ABSENT)
 		return BODY_OK;
 	if (st != GOJSON_OK)
 		return field_fail(st, obj_name, "Sysctls", why);
-	const char *key;
-	json_t *val;
-	if (!json_is_object(v))
+	const jv *val;
+	uint32_t i;
+	if (!jv_is_object(v))
 		return field_fail(GOJSON_BADTYPE, obj_name, "Sysctls", why);
-	size_t n = json_object_size(v);
+	size_t n = v->size;
 	if (n > 0 && (spec->sysctls = calloc(n, sizeof *spec->sysctls)) == NULL)
 		goto oom;
-	json_object_foreach(v, key, val)
+	jv_foreach(v, i, val)
 	{
-		if (!json_is_string(val) && !json_is_null(val))
+		if (!jv_is_string(val) && !jv_is_null(val))
 			return field_fail(GOJSON_BADTYPE, obj_name, "Sysctls", why);
 		if (spec->n_sysctls < n &&
-		    (spec->sysctls[spec->n_sysctls++] = strdup(key)) == NULL)
+		    (spec->sysctls[spec->n_sysctls++] = strdup(val->key)) == NULL)
 			goto oom;
 	}
 	return BODY_OK;
@@ -279,7 +278,7 @@ oom:
 
 /* Whether a CapDrop list (HostConfig.CapDrop, ContainerSpec.CapabilityDrop)
  * holds "ALL" (any case, "CAP_" optional, as dockerd reads it). */
-static enum gojson_status get_drop_all(const json_t *obj, const char *name,
+static enum gojson_status get_drop_all(const jv *obj, const char *name,
                                        bool *all)
 {
 	char **v = NULL;
@@ -319,8 +318,9 @@ static int seccomp_profiles(struct container_spec *spec)
 		if (strcasecmp(v, "unconfined") == 0 || strcmp(v, "builtin") == 0)
 			continue;
 		json_error_t err;
-		json_t *prof = json_loads(v, JSON_REJECT_DUPLICATES, &err);
-		if (prof != NULL && json_is_object(prof) &&
+		jdoc *doc = jdoc_load(v, strlen(v), JSON_REJECT_DUPLICATES, &err);
+		const jv *prof = doc != NULL ? jdoc_root(doc) : NULL;
+		if (prof != NULL && jv_is_object(prof) &&
 		    gojson_unambiguous(prof, &dup))
 			gojson_get_string(prof, "defaultAction", &act);
 		const char *lax = NULL;
@@ -330,17 +330,17 @@ static int seccomp_profiles(struct container_spec *spec)
 		         strcmp(act, "SCMP_ACT_LOG") == 0)
 			lax = act;
 		if (lax != NULL && (spec->seccomp_lax = strdup(lax)) == NULL) {
-			json_decref(prof);
+			jdoc_free(doc);
 			return -1;
 		}
-		json_decref(prof);
+		jdoc_free(doc);
 	}
 	return 0;
 }
 
 /* The HostConfig fields beyond the five rules' (privileges, namespaces,
  * mounts, devices, security options), from hc called hc_name. */
-static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
+static enum body_status decode_host_more(const jv *hc, const char *hc_name,
                                          struct container_spec *spec,
                                          char **why)
 {
@@ -349,7 +349,7 @@ static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
 	    "CgroupnsMode"};
 	enum gojson_status st;
 	const char *s;
-	json_t *v;
+	const jv *v;
 
 	if ((st = gojson_get_bool(hc, "Privileged", &spec->privileged)) > GOJSON_ABSENT)
 		return field_fail(st, hc_name, "Privileged", why);
@@ -379,11 +379,10 @@ static enum body_status decode_host_more(const json_t *hc, const char *hc_name,
 		return field_fail(st, hc_name, "Binds", why);
 
 	if ((st = gojson_get(hc, "Mounts", &v)) == GOJSON_OK) {
-		if (!json_is_array(v))
+		if (!jv_is_array(v))
 			return field_fail(GOJSON_BADTYPE, hc_name, "Mounts", why);
-		for (size_t i = 0; i < json_array_size(v); i++) {
-			json_t *m = json_array_get(v, i);
-			if (json_is_null(m))
+		for (const jv *m = v + 1; m < v + v->span; m += m->span) {
+			if (jv_is_null(m))
 				continue;
 			enum body_status bs = decode_mount(m, spec, why);
 			if (bs != BODY_OK)
@@ -431,16 +430,15 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 	json_error_t err;
 	enum gojson_status st;
 	const char *dup, *s;
-	json_t *hc = NULL;
+	const jv *hc = NULL;
 
 	memset(spec, 0, sizeof *spec);
 	*why = NULL;
 	/* dockerd decodes only the first JSON value of the body, so do we;
 	 * exact duplicate keys are refused here, case-folded ones below. */
-	json_t *root = json_loadb((const char *)body, len,
-	                          JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
-	                          &err);
-	if (root == NULL) {
+	jdoc *doc = jdoc_load((const char *)body, len,
+	                      JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
+	if (doc == NULL) {
 		if (json_error_code(&err) == json_error_duplicate_key) {
 			*why = xasprintf("request body has a duplicate key (%s)", err.text);
 			return BODY_AMBIGUOUS;
@@ -450,7 +448,8 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 		return BODY_INVALID;
 	}
 	enum body_status ret = BODY_INVALID;
-	if (!json_is_object(root)) {
+	const jv *root = jdoc_root(doc);
+	if (!jv_is_object(root)) {
 		*why = strdup("request body is not a JSON object");
 		goto out;
 	}
@@ -528,7 +527,7 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 		if (ret != BODY_OK)
 			goto out;
 	}
-	json_decref(root);
+	jdoc_free(doc);
 	return BODY_OK;
 
 bad_root:
@@ -537,7 +536,7 @@ bad_root:
 oom:
 	*why = strdup("out of memory while decoding the request body");
 out:
-	json_decref(root);
+	jdoc_free(doc);
 	container_spec_clear(spec);
 	return ret;
 }
@@ -573,14 +572,15 @@ void container_spec_clear(struct container_spec *spec)
  * checks its top-level keys are unambiguous. Returns BODY_OK with *root (a
  * new reference), or the status with *why. */
 static enum body_status load_object(const unsigned char *body, size_t len,
-                                    json_t **root, char **why)
+                                    jdoc **doc, const jv **root, char **why)
 {
 	json_error_t err;
 	const char *dup;
 
-	*root = json_loadb((const char *)body, len,
-	                   JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
-	if (*root == NULL) {
+	*root = NULL;
+	*doc = jdoc_load((const char *)body, len,
+	                 JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
+	if (*doc == NULL) {
 		if (json_error_code(&err) == json_error_duplicate_key) {
 			*why = xasprintf("request body has a duplicate key (%s)", err.text);
 			return BODY_AMBIGUOUS;
@@ -589,32 +589,36 @@ static enum body_status load_object(const unsigned char *body, size_t len,
 		                 err.text, err.position);
 		return BODY_INVALID;
 	}
-	if (!json_is_object(*root)) {
+	enum body_status st = BODY_OK;
+	const jv *r = jdoc_root(*doc);
+	if (!jv_is_object(r)) {
 		*why = strdup("request body is not a JSON object");
-		json_decref(*root);
-		*root = NULL;
-		return BODY_INVALID;
-	}
-	if (!gojson_unambiguous(*root, &dup)) {
+		st = BODY_INVALID;
+	} else if (!gojson_unambiguous(r, &dup)) {
 		*why = xasprintf("request body has keys that differ only in case "
 		                 "('%s')", dup);
-		json_decref(*root);
-		*root = NULL;
-		return BODY_AMBIGUOUS;
+		st = BODY_AMBIGUOUS;
 	}
+	if (st != BODY_OK) {
+		jdoc_free(*doc);
+		*doc = NULL;
+		return st;
+	}
+	*root = r;
 	return BODY_OK;
 }
 
 enum body_status request_decode_exec(const unsigned char *body, size_t len,
                                      struct exec_spec *spec, char **why)
 {
-	json_t *root;
+	jdoc *doc;
+	const jv *root;
 	enum gojson_status st;
 	const char *user = "";
 
 	memset(spec, 0, sizeof *spec);
 	*why = NULL;
-	enum body_status ret = load_object(body, len, &root, why);
+	enum body_status ret = load_object(body, len, &doc, &root, why);
 	if (ret != BODY_OK)
 		return ret;
 	if ((st = gojson_get_string(root, "User", &user)) > GOJSON_ABSENT)
@@ -626,7 +630,7 @@ enum body_status request_decode_exec(const unsigned char *body, size_t len,
 		*why = strdup("out of memory while decoding the request body");
 		ret = BODY_INVALID;
 	}
-	json_decref(root);
+	jdoc_free(doc);
 	if (ret != BODY_OK)
 		exec_spec_clear(spec);
 	return ret;
@@ -652,12 +656,13 @@ enum body_status request_decode_update(const unsigned char *body, size_t len,
 	    {"CpuQuota", offsetof(struct update_spec, cpu_quota)},
 	    {"CpuPeriod", offsetof(struct update_spec, cpu_period)},
 	};
-	json_t *root;
+	jdoc *doc;
+	const jv *root;
 	enum gojson_status st;
 
 	memset(spec, 0, sizeof *spec);
 	*why = NULL;
-	enum body_status ret = load_object(body, len, &root, why);
+	enum body_status ret = load_object(body, len, &doc, &root, why);
 	if (ret != BODY_OK)
 		return ret;
 	/* container.UpdateConfig embeds Resources: the limits are top-level. */
@@ -675,7 +680,7 @@ enum body_status request_decode_update(const unsigned char *body, size_t len,
 		else if (st != GOJSON_ABSENT)
 			ret = field_fail(st, "UpdateConfig", "PidsLimit", why);
 	}
-	json_decref(root);
+	jdoc_free(doc);
 	if (ret != BODY_OK)
 		memset(spec, 0, sizeof *spec);
 	return ret;
@@ -684,22 +689,23 @@ enum body_status request_decode_update(const unsigned char *body, size_t len,
 enum body_status request_decode_volume(const unsigned char *body, size_t len,
                                        struct volume_spec *spec, char **why)
 {
-	json_t *root, *opts = NULL;
+	jdoc *doc;
+	const jv *root, *opts = NULL;
 	enum gojson_status st;
 
 	memset(spec, 0, sizeof *spec);
 	*why = NULL;
-	enum body_status ret = load_object(body, len, &root, why);
+	enum body_status ret = load_object(body, len, &doc, &root, why);
 	if (ret != BODY_OK)
 		return ret;
 	/* DriverOpts is a Go map; its field name still folds. */
 	st = gojson_get(root, "DriverOpts", &opts);
-	if (st == GOJSON_OK && !json_is_object(opts))
+	if (st == GOJSON_OK && !jv_is_object(opts))
 		ret = field_fail(GOJSON_BADTYPE, "VolumeCreateBody", "DriverOpts", why);
 	else if (st == GOJSON_OK)
 		ret = driver_device(opts, "DriverOpts", &spec->host_paths,
 		                    &spec->n_host_paths, why);
-	json_decref(root);
+	jdoc_free(doc);
 	if (ret != BODY_OK)
 		volume_spec_clear(spec);
 	return ret;
@@ -731,25 +737,24 @@ static int push_str(char ***vp, size_t *n, const char *str)
 /* A network attachment list (TaskTemplate.Networks, or the deprecated
  * ServiceSpec.Networks): a Target of "host" puts the tasks in the host's
  * network namespace. */
-static enum body_status service_networks(const json_t *obj, const char *name,
+static enum body_status service_networks(const jv *obj, const char *name,
                                          struct container_spec *spec,
                                          char **why)
 {
-	json_t *v;
+	const jv *v;
 	const char *dup;
 	enum gojson_status st = gojson_get(obj, "Networks", &v);
 	if (st == GOJSON_ABSENT)
 		return BODY_OK;
-	if (st != GOJSON_OK || !json_is_array(v))
+	if (st != GOJSON_OK || !jv_is_array(v))
 		return field_fail(st != GOJSON_OK ? st : GOJSON_BADTYPE, name,
 		                  "Networks", why);
-	for (size_t i = 0; i < json_array_size(v); i++) {
-		json_t *n = json_array_get(v, i);
+	for (const jv *n = v + 1; n < v + v->span; n += n->span) {
 		const char *target = NULL;
-		if (json_is_null(n))
+		if (jv_is_null(n))
 			continue;
-		if (!json_is_object(n) || !gojson_unambiguous(n, &dup))
-			return field_fail(json_is_object(n) ? GOJSON_AMBIGUOUS
+		if (!jv_is_object(n) || !gojson_unambiguous(n, &dup))
+			return field_fail(jv_is_object(n) ? GOJSON_AMBIGUOUS
 			                                    : GOJSON_BADTYPE,
 			                  name, "Networks", why);
 		if ((st = gojson_get_string(n, "Target", &target)) > GOJSON_ABSENT)
@@ -768,11 +773,11 @@ static enum body_status service_networks(const json_t *obj, const char *name,
  * the same to dockerd, so one rule judges both: SELinux disabled or of
  * an unconfined type, seccomp or AppArmor off (API 1.44+), and
  * NoNewPrivileges (API 1.44+; older engines cannot ask for it). */
-static enum body_status service_privileges(const json_t *cs,
+static enum body_status service_privileges(const jv *cs,
                                            struct container_spec *spec,
                                            char **why)
 {
-	json_t *pv = NULL, *se = NULL, *sc = NULL, *aa = NULL;
+	const jv *pv = NULL, *se = NULL, *sc = NULL, *aa = NULL;
 	enum gojson_status st;
 	bool b = false;
 	const char *m = NULL;
@@ -837,13 +842,14 @@ enum body_status request_decode_service(const unsigned char *body, size_t len,
 	    {"NanoCPUs", offsetof(struct container_spec, nano_cpus)},
 	    {"Pids", offsetof(struct container_spec, pids_limit)},
 	};
-	json_t *root, *tt = NULL, *cs = NULL, *res = NULL, *lim = NULL, *v;
+	jdoc *doc;
+	const jv *root, *tt = NULL, *cs = NULL, *res = NULL, *lim = NULL, *v;
 	enum gojson_status st;
 	const char *s;
 
 	memset(spec, 0, sizeof *spec);
 	*why = NULL;
-	enum body_status ret = load_object(body, len, &root, why);
+	enum body_status ret = load_object(body, len, &doc, &root, why);
 	if (ret != BODY_OK)
 		return ret;
 	ret = BODY_INVALID;
@@ -915,13 +921,12 @@ enum body_status request_decode_service(const unsigned char *body, size_t len,
 		goto out;
 	}
 	if ((st = gojson_get(cs, "Mounts", &v)) == GOJSON_OK) {
-		if (!json_is_array(v)) {
+		if (!jv_is_array(v)) {
 			ret = field_fail(GOJSON_BADTYPE, "ContainerSpec", "Mounts", why);
 			goto out;
 		}
-		for (size_t i = 0; i < json_array_size(v); i++) {
-			json_t *m = json_array_get(v, i);
-			if (!json_is_null(m) &&
+		for (const jv *m = v + 1; m < v + v->span; m += m->span) {
+			if (!jv_is_null(m) &&
 			    (ret = decode_mount(m, spec, why)) != BODY_OK)
 				goto out;
 		}
@@ -933,13 +938,13 @@ enum body_status request_decode_service(const unsigned char *body, size_t len,
 	    (ret = decode_sysctls(cs, "ContainerSpec", spec, why)) != BODY_OK)
 		goto out;
 done:
-	json_decref(root);
+	jdoc_free(doc);
 	return BODY_OK;
 oom:
 	*why = strdup("out of memory while decoding the request body");
 	ret = BODY_INVALID;
 out:
-	json_decref(root);
+	jdoc_free(doc);
 	container_spec_clear(spec);
 	return ret;
 }

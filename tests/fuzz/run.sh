@@ -15,7 +15,7 @@ cd "$ROOT" || exit 2
 SECONDS_EACH=${1:?usage: run.sh SECONDS [TARGET...]}
 shift
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(authz create decide imageref policy)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(authz create decide imageref jdoc policy)
 JOBS=${FUZZ_JOBS:-2}
 BIN=build/fuzz
 mkdir -p "$BIN/logs" "$BIN/artifacts"
@@ -30,7 +30,7 @@ run_one() {
 	local t=$1
 	local dict=()
 	case $t in
-	authz | create | decide) dict=(-dict=tests/fuzz/json.dict) ;;
+	authz | create | decide | jdoc) dict=(-dict=tests/fuzz/json.dict) ;;
 	esac
 	mkdir -p "$BIN/corpus/$t"
 	"$BIN/fuzz_$t" "${FLAGS[@]}" "${dict[@]}" -artifact_prefix="$BIN/artifacts/$t-" \

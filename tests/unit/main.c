@@ -8,7 +8,7 @@
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
-	    base64_suite, gojson_suite, imageref_suite, route_suite,
+	    base64_suite, gojson_suite, jdoc_suite, imageref_suite, route_suite,
 	    authz_proto_suite, request_suite, policy_suite, eval_suite,
 	    selfprotect_suite, hostpath_suite, verdicts_suite, auditlog_suite,
 	    metrics_suite,

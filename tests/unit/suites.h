@@ -5,13 +5,18 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "jdoc.h"
+
 /* Reads a whole file relative to the repository root (where make runs the
  * tests). Returns a new NUL-terminated buffer; fails the test when the file
  * cannot be read. */
 char *test_slurp(const char *path, size_t *len);
+/* A jansson copy of a jdoc value, to print or compare it. */
+json_t *test_jv_json(const jv *v);
 
 Suite *base64_suite(void);
 Suite *gojson_suite(void);
+Suite *jdoc_suite(void);
 Suite *imageref_suite(void);
 Suite *route_suite(void);
 Suite *authz_proto_suite(void);

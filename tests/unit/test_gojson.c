@@ -13,12 +13,22 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Parses a table's JSON text; aborts the test when the table is wrong. */
-static json_t *load(const char *text)
+static jdoc *load(const char *text)
 {
 	json_error_t err;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
+	jdoc *j = jdoc_load(text, strlen(text), JSON_DECODE_ANY, &err);
 	ck_assert_msg(j != NULL, "bad test JSON '%s': %s", text, err.text);
 	return j;
+}
+
+/* A value as compact JSON text (a new string). */
+static char *dump(const jv *v)
+{
+	json_t *j = test_jv_json(v);
+	char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	ck_assert_ptr_nonnull(s);
+	return s;
 }
 
 static const char *status_name(enum gojson_status st)
@@ -116,22 +126,22 @@ static const struct {
 
 START_TEST(test_get)
 {
-	json_t *obj = load(get_cases[_i].json);
-	json_t *sentinel = obj; /* never a value of itself */
-	json_t *v = sentinel;
+	jdoc *doc = load(get_cases[_i].json);
+	const jv *obj = jdoc_root(doc);
+	const jv *sentinel = obj; /* never a value of itself */
+	const jv *v = sentinel;
 	enum gojson_status st = gojson_get(obj, get_cases[_i].name, &v);
 
 	ck_assert_status(st, get_cases[_i].st, get_cases[_i].json);
 	if (st == GOJSON_OK) {
-		char *dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		ck_assert_ptr_nonnull(dump);
-		ck_assert_str_eq(dump, get_cases[_i].value);
-		free(dump);
+		char *d = dump(v);
+		ck_assert_str_eq(d, get_cases[_i].value);
+		free(d);
 	} else {
 		/* Callers rely on their default staying in place. */
 		ck_assert_ptr_eq(v, sentinel);
 	}
-	json_decref(obj);
+	jdoc_free(doc);
 }
 END_TEST
 
@@ -164,7 +174,8 @@ static const struct {
 
 START_TEST(test_unambiguous)
 {
-	json_t *obj = load(unambiguous_cases[_i].json);
+	jdoc *doc = load(unambiguous_cases[_i].json);
+	const jv *obj = jdoc_root(doc);
 	const char *dup = NULL;
 	bool ok = gojson_unambiguous(obj, &dup);
 
@@ -177,9 +188,9 @@ START_TEST(test_unambiguous)
 		              "%s: reported '%s'", unambiguous_cases[_i].json,
 		              dup);
 		/* Borrowed from obj: the key itself, not a copy. */
-		ck_assert_ptr_nonnull(json_object_get(obj, dup));
+		ck_assert_ptr_nonnull(jv_object_get(obj, dup));
 	}
-	json_decref(obj);
+	jdoc_free(doc);
 }
 END_TEST
 
@@ -240,7 +251,8 @@ static const struct {
 
 START_TEST(test_typed)
 {
-	json_t *obj = load(typed_cases[_i].json);
+	jdoc *doc = load(typed_cases[_i].json);
+	const jv *obj = jdoc_root(doc);
 	enum gojson_status st = GOJSON_OK;
 	const char *what = typed_cases[_i].json;
 
@@ -273,21 +285,20 @@ START_TEST(test_typed)
 		break;
 	}
 	case G_OBJECT: {
-		json_t *sentinel = obj, *o = sentinel;
+		const jv *sentinel = obj, *o = sentinel;
 		st = gojson_get_object(obj, "n", &o);
 		ck_assert_status(st, typed_cases[_i].st, what);
 		if (st == GOJSON_OK) {
-			char *dump = json_dumps(o, JSON_COMPACT);
-			ck_assert_ptr_nonnull(dump);
-			ck_assert_str_eq(dump, typed_cases[_i].s);
-			free(dump);
+			char *d = dump(o);
+			ck_assert_str_eq(d, typed_cases[_i].s);
+			free(d);
 		} else {
 			ck_assert_ptr_eq(o, sentinel);
 		}
 		break;
 	}
 	}
-	json_decref(obj);
+	jdoc_free(doc);
 }
 END_TEST
 
@@ -342,25 +353,31 @@ START_TEST(test_fold_table)
 		char *key = table_field(k), *field = table_field(fname);
 		bool yes = strcmp(want, "yes") == 0;
 
-		json_t *obj = json_object();
-		json_t *val = json_integer(7), *got = NULL;
+		json_t *tree = json_object();
+		const jv *got = NULL;
 		/* The table holds bytes jansson would refuse from the wire; the
 		 * matcher must still say no to them. */
-		json_object_setn_new_nocheck(obj, key, strlen(key), val);
-		enum gojson_status st = gojson_get(obj, field, &got);
-		ck_assert_msg(yes ? (st == GOJSON_OK && got == val)
+		json_object_setn_new_nocheck(tree, key, strlen(key), json_integer(7));
+		jdoc *doc = jdoc_from_tree(json_incref(tree));
+		ck_assert_ptr_nonnull(doc);
+		enum gojson_status st = gojson_get(jdoc_root(doc), field, &got);
+		ck_assert_msg(yes ? (st == GOJSON_OK && got->u.i == 7)
 		                  : st == GOJSON_ABSENT,
 		              "%s:%d: key '%s' field '%s': got %s, want %s", file,
 		              lineno, key, field, status_name(st), want);
 		if (strcmp(key, field) != 0) {
 			const char *dup = NULL;
-			json_object_setn_new_nocheck(obj, field, strlen(field),
+			json_object_setn_new_nocheck(tree, field, strlen(field),
 			                             json_integer(8));
-			ck_assert_msg(gojson_unambiguous(obj, &dup) == !yes,
+			jdoc *two = jdoc_from_tree(json_incref(tree));
+			ck_assert_ptr_nonnull(two);
+			ck_assert_msg(gojson_unambiguous(jdoc_root(two), &dup) == !yes,
 			              "%s:%d: {'%s','%s'} ambiguous should be %s", file,
 			              lineno, key, field, want);
+			jdoc_free(two);
 		}
-		json_decref(obj);
+		jdoc_free(doc);
+		json_decref(tree);
 		free(key);
 		free(field);
 		rows++;

@@ -27,3 +27,33 @@ char *test_slurp(const char *path, size_t *len)
 	*len = n;
 	return buf;
 }
+
+json_t *test_jv_json(const jv *v)
+{
+	const jv *e;
+	uint32_t i;
+	json_t *o;
+
+	switch (v->type) {
+	case JV_NULL:
+		return json_null();
+	case JV_TRUE:
+		return json_true();
+	case JV_FALSE:
+		return json_false();
+	case JV_INT:
+		return json_integer(v->u.i);
+	case JV_REAL:
+		return json_real(v->u.r);
+	case JV_STRING:
+		return json_stringn_nocheck(v->u.s, v->size);
+	case JV_ARRAY:
+		o = json_array();
+		jv_foreach(v, i, e) json_array_append_new(o, test_jv_json(e));
+		return o;
+	default:
+		o = json_object();
+		jv_foreach(v, i, e) json_object_set_new_nocheck(o, e->key, test_jv_json(e));
+		return o;
+	}
+}

@@ -1,0 +1,87 @@
+/* jdoc: a read-only JSON document for the decision path.
+ *
+ * jansson turned out to be two thirds of a decision's cost (a tree of
+ * hash tables for every envelope and body, read once and thrown away).
+ * jdoc_load reads the common shape of what dockerd sends -- ASCII text,
+ * simple escapes, integers -- in place into one flat array of nodes, and
+ * hands anything else (non-ASCII, \u escapes beyond ASCII, reals, huge
+ * integers, duplicate keys, deep nesting, any syntax error) to jansson
+ * with the caller's flags, converting jansson's tree into the same nodes.
+ * So what is accepted, what is refused and every error text stay
+ * jansson's; the fast path only has to agree with it on the inputs it
+ * takes, which tests/unit/test_jdoc.c and tests/fuzz/fuzz_jdoc.c check.
+ *
+ * Nodes are laid out in document order: a container's members follow it,
+ * each member's subtree is `span` nodes long, so the next sibling is
+ * `e + e->span`. */
+#ifndef DOCKGATE_JDOC_H
+#define DOCKGATE_JDOC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum jv_type {
+	JV_NULL,
+	JV_FALSE,
+	JV_TRUE,
+	JV_INT,
+	JV_REAL,
+	JV_STRING,
+	JV_ARRAY,
+	JV_OBJECT,
+};
+
+typedef struct jv {
+	uint8_t type;      /* enum jv_type */
+	bool fold_dup;     /* object: two keys fold to the same Go field name */
+	uint32_t size;     /* array/object: members; string: bytes */
+	uint32_t span;     /* nodes in this subtree, this one included */
+	uint64_t key_hash; /* member of an object: jdoc_fold_hash(key) */
+	const char *key;   /* member of an object: its key, else NULL */
+	union {
+		const char *s;  /* JV_STRING, NUL-terminated */
+		json_int_t i;   /* JV_INT */
+		double r;       /* JV_REAL */
+	} u;
+} jv;
+
+typedef struct jdoc jdoc;
+
+/* Parses data[0..len) as json_loadb(data, len, flags, err) would; NULL
+ * with *err filled when jansson would refuse it. */
+jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err);
+/* The nodes of a jansson tree; takes the reference (tests build trees
+ * jansson would not read from text). NULL when out of memory. */
+jdoc *jdoc_from_tree(json_t *tree);
+void jdoc_free(jdoc *d);
+const jv *jdoc_root(const jdoc *d);
+/* Whether the document was read by the fast path (for tests). */
+bool jdoc_was_fast(const jdoc *d);
+
+/* The member of obj whose key is exactly key (a Go map's lookup), or NULL.
+ * A JSON null is returned as a node. */
+const jv *jv_object_get(const jv *obj, const char *key);
+
+/* Whether two values are the same node for node: types, keys, values and
+ * the fold marks (the fast path and jansson's tree must agree). */
+bool jv_equal(const jv *a, const jv *b);
+
+/* FNV-1a over the key folded as Go's encoding/json matches field names
+ * (ASCII case, U+017F -> s, U+212A -> k). */
+uint64_t jdoc_fold_hash(const char *key);
+
+#define jv_is_null(v) ((v)->type == JV_NULL)
+#define jv_is_boolean(v) ((v)->type == JV_TRUE || (v)->type == JV_FALSE)
+#define jv_is_true(v) ((v)->type == JV_TRUE)
+#define jv_is_integer(v) ((v)->type == JV_INT)
+#define jv_is_string(v) ((v)->type == JV_STRING)
+#define jv_is_array(v) ((v)->type == JV_ARRAY)
+#define jv_is_object(v) ((v)->type == JV_OBJECT)
+
+/* Every member e of an array or object v, i counting from 0. */
+#define jv_foreach(v, i, e)                                                    \
+	for ((i) = 0, (e) = (v) + 1; (i) < (v)->size; (i)++, (e) += (e)->span)
+
+#endif

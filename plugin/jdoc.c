@@ -1,0 +1,634 @@
+/* jdoc: flat JSON documents, read in place or converted from jansson. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jdoc.h"
+
+/* Deeper than anything dockerd's types need; deeper input goes to jansson,
+ * whose own limit (2048) then applies. */
+#define FAST_MAX_DEPTH 64
+
+struct jdoc {
+	jv *nodes;
+	size_t n, cap;
+	char *buf;    /* the fast path's copy of the input, decoded in place */
+	json_t *tree; /* or jansson's tree, which the nodes point into */
+	bool fast;
+};
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* One folded unit at *p, as gojson folds keys: an ASCII byte lowered, or
+ * U+017F / U+212A as 's' / 'k'. Advances *p. */
+static unsigned char fold_unit(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	if (s[0] == 0xc5 && s[1] == 0xbf) {
+		*p += 2;
+		return 's';
+	}
+	if (s[0] == 0xe2 && s[1] == 0x84 && s[2] == 0xaa) {
+		*p += 3;
+		return 'k';
+	}
+	*p += 1;
+	return ascii_lower(s[0]);
+}
+
+uint64_t jdoc_fold_hash(const char *key)
+{
+	const unsigned char *s = (const unsigned char *)key;
+	uint64_t h = FNV_OFFSET;
+	while (*s)
+		h = (h ^ fold_unit(&s)) * FNV_PRIME;
+	return h;
+}
+
+/* Appends a node; returns its index, or -1 when out of memory. */
+static long new_node(struct jdoc *d, uint8_t type, const char *key,
+                     uint64_t key_hash)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		jv *v = realloc(d->nodes, cap * sizeof *v);
+		if (v == NULL)
+			return -1;
+		d->nodes = v;
+		d->cap = cap;
+	}
+	jv *v = &d->nodes[d->n];
+	memset(v, 0, sizeof *v);
+	v->type = type;
+	v->key = key;
+	v->key_hash = key_hash;
+	v->span = 1;
+	return (long)d->n++;
+}
+
+/* Orders two keys by their folded units. */
+static int fold_cmp(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	const unsigned char *q = (const unsigned char *)b;
+	while (*p && *q) {
+		unsigned char x = fold_unit(&p), y = fold_unit(&q);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return (*p != '\0') - (*q != '\0');
+}
+
+static int cmp_member(const void *x, const void *y)
+{
+	const jv *a = *(const jv *const *)x, *b = *(const jv *const *)y;
+	if (a->key_hash != b->key_hash)
+		return a->key_hash < b->key_hash ? -1 : 1;
+	int c = fold_cmp(a->key, b->key);
+	return c != 0 ? c : strcmp(a->key, b->key);
+}
+
+/* Sets obj->fold_dup when two of its keys fold to the same name, and
+ * *exact when two are byte for byte the same. The key hashes go into an
+ * open-addressing set; only a repeated hash (a duplicate, or a collision)
+ * is looked at closely. Returns 0, or -1 when out of memory. */
+static int mark_fold_dups(jv *obj, bool *exact)
+{
+	uint64_t small[128], *set = small;
+	size_t cap = sizeof small / sizeof small[0];
+	const jv *e;
+	uint32_t i;
+	bool repeat = false;
+
+	*exact = false;
+	obj->fold_dup = false;
+	if (obj->size < 2)
+		return 0;
+	while (cap < (size_t)obj->size * 2)
+		cap *= 2;
+	if (cap > sizeof small / sizeof small[0] &&
+	    (set = malloc(cap * sizeof *set)) == NULL)
+		return -1;
+	/* 0 marks a free slot; a key hashing to 0 is stored as 1, which
+	 * can only add a false repeat. */
+	memset(set, 0, cap * sizeof *set);
+	jv_foreach(obj, i, e)
+	{
+		uint64_t h = e->key_hash ? e->key_hash : 1;
+		size_t at = (size_t)(h ^ (h >> 29)) & (cap - 1);
+		while (set[at] != 0 && set[at] != h)
+			at = (at + 1) & (cap - 1);
+		if (set[at] == h) {
+			repeat = true;
+			break;
+		}
+		set[at] = h;
+	}
+	if (set != small)
+		free(set);
+	if (!repeat)
+		return 0;
+	/* Rare: sort the members by hash, then folded key, then bytes, so
+	 * that keys folding together, and identical keys, end up side by
+	 * side whatever the object's size. */
+	const jv **m = malloc(obj->size * sizeof *m);
+	if (m == NULL)
+		return -1;
+	jv_foreach(obj, i, e) m[i] = e;
+	qsort(m, obj->size, sizeof *m, cmp_member);
+	for (i = 1; i < obj->size; i++) {
+		if (m[i]->key_hash != m[i - 1]->key_hash ||
+		    fold_cmp(m[i]->key, m[i - 1]->key) != 0)
+			continue;
+		obj->fold_dup = true;
+		if (strcmp(m[i]->key, m[i - 1]->key) == 0)
+			*exact = true;
+	}
+	free(m);
+	return 0;
+}
+
+/* ---- the fast path: in place over a private copy of the input ---- */
+
+enum { FP_OK = 0, FP_BAIL = -1, FP_NOMEM = -2 };
+
+struct fp {
+	struct jdoc *d;
+	char *p, *end;
+};
+
+static void skip_ws(struct fp *f)
+{
+	while (f->p < f->end &&
+	       (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t'))
+		f->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Any byte of w that is '"', '\\', below 0x20 or above 0x7f. */
+static bool word_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+	uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b;
+	uint64_t ctl = (w - ones * 0x20) & ~w;
+	return ((zq | zb | ctl) & high) != 0 || (w & high) != 0;
+}
+
+/* Reads the string whose opening quote is at f->p - 1, decoding it where
+ * it lies and ending it with NUL. Only printable ASCII and escapes that
+ * decode to ASCII (1..0x7f) are taken; the rest is jansson's. */
+static int fp_string(struct fp *f, const char **out, uint32_t *len)
+{
+	char *start = f->p, *o;
+	char *p = f->p;
+
+	/* Until the first escape the text stays where it is. */
+	while (p + 8 <= f->end) {
+		uint64_t w;
+		memcpy(&w, p, sizeof w);
+		if (word_special(w))
+			break;
+		p += 8;
+	}
+	for (;;) {
+		if (p >= f->end)
+			return FP_BAIL;
+		unsigned char c = (unsigned char)*p;
+		if (c == '"') {
+			*p = '\0';
+			*out = start;
+			*len = (uint32_t)(p - start);
+			f->p = p + 1;
+			return FP_OK;
+		}
+		if (c < 0x20 || c >= 0x80)
+			return FP_BAIL;
+		if (c == '\\')
+			break;
+		p++;
+	}
+	o = p;
+	while (p < f->end) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"') {
+			*o = '\0';
+			*out = start;
+			*len = (uint32_t)(o - start);
+			f->p = p + 1;
+			return FP_OK;
+		}
+		if (c < 0x20 || c >= 0x80)
+			return FP_BAIL;
+		if (c != '\\') {
+			*o++ = (char)c;
+			p++;
+			continue;
+		}
+		if (p + 1 >= f->end)
+			return FP_BAIL;
+		switch (p[1]) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '/': *o++ = '/'; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			if (f->end - p < 6)
+				return FP_BAIL;
+			int v = 0;
+			for (int k = 2; k < 6; k++) {
+				int h = hexval(p[k]);
+				if (h < 0)
+					return FP_BAIL;
+				v = v * 16 + h;
+			}
+			if (v == 0 || v >= 0x80)
+				return FP_BAIL;
+			*o++ = (char)v;
+			p += 6;
+			continue;
+		}
+		default:
+			return FP_BAIL;
+		}
+		p += 2;
+	}
+	return FP_BAIL;
+}
+
+static bool delim(const struct fp *f)
+{
+	if (f->p >= f->end)
+		return true;
+	char c = *f->p;
+	return c == ',' || c == ']' || c == '}' || c == ' ' || c == '\n' ||
+	       c == '\r' || c == '\t';
+}
+
+/* -?(0|[1-9][0-9]*) of at most 18 digits; the rest is jansson's. */
+static int fp_number(struct fp *f, json_int_t *out)
+{
+	bool neg = false;
+	if (*f->p == '-') {
+		neg = true;
+		f->p++;
+	}
+	char *d = f->p;
+	int64_t v = 0;
+	while (f->p < f->end && *f->p >= '0' && *f->p <= '9')
+		v = v * 10 + (*f->p++ - '0');
+	size_t nd = (size_t)(f->p - d);
+	if (nd == 0 || nd > 18 || (d[0] == '0' && nd > 1) || !delim(f))
+		return FP_BAIL;
+	*out = neg ? -v : v;
+	return FP_OK;
+}
+
+static int fp_literal(struct fp *f, const char *word, size_t n)
+{
+	if ((size_t)(f->end - f->p) < n || memcmp(f->p, word, n) != 0)
+		return FP_BAIL;
+	f->p += n;
+	return delim(f) ? FP_OK : FP_BAIL;
+}
+
+static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth);
+
+/* The members of the container at node index idx, its '{' or '[' read. */
+static int fp_members(struct fp *f, long idx, bool object, int depth)
+{
+	char close = object ? '}' : ']';
+	uint32_t n = 0;
+	int rc;
+
+	if (depth >= FAST_MAX_DEPTH)
+		return FP_BAIL;
+	skip_ws(f);
+	if (f->p < f->end && *f->p == close) {
+		f->p++;
+		goto done;
+	}
+	for (;;) {
+		const char *key = NULL;
+		uint64_t kh = 0;
+		if (object) {
+			uint32_t klen;
+			if (f->p >= f->end || *f->p != '"')
+				return FP_BAIL;
+			f->p++;
+			if ((rc = fp_string(f, &key, &klen)) != FP_OK)
+				return rc;
+			kh = jdoc_fold_hash(key);
+			skip_ws(f);
+			if (f->p >= f->end || *f->p != ':')
+				return FP_BAIL;
+			f->p++;
+			skip_ws(f);
+		}
+		if ((rc = fp_value(f, key, kh, depth + 1)) != FP_OK)
+			return rc;
+		n++;
+		skip_ws(f);
+		if (f->p >= f->end)
+			return FP_BAIL;
+		if (*f->p == close) {
+			f->p++;
+			break;
+		}
+		if (*f->p != ',')
+			return FP_BAIL;
+		f->p++;
+		skip_ws(f);
+	}
+done:;
+	jv *c = &f->d->nodes[idx];
+	c->size = n;
+	c->span = (uint32_t)(f->d->n - (size_t)idx);
+	if (object) {
+		bool exact;
+		if (mark_fold_dups(c, &exact) < 0)
+			return FP_NOMEM;
+		/* jansson either rejects an exact duplicate or keeps the last
+		 * value in the first one's place: its call. */
+		if (exact)
+			return FP_BAIL;
+	}
+	return FP_OK;
+}
+
+static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth)
+{
+	if (f->p >= f->end)
+		return FP_BAIL;
+	char c = *f->p;
+	long idx;
+	int rc;
+
+	switch (c) {
+	case '{':
+	case '[':
+		if ((idx = new_node(f->d, c == '{' ? JV_OBJECT : JV_ARRAY, key,
+		                    kh)) < 0)
+			return FP_NOMEM;
+		f->p++;
+		return fp_members(f, idx, c == '{', depth);
+	case '"': {
+		const char *s;
+		uint32_t len;
+		f->p++;
+		if ((rc = fp_string(f, &s, &len)) != FP_OK)
+			return rc;
+		if ((idx = new_node(f->d, JV_STRING, key, kh)) < 0)
+			return FP_NOMEM;
+		f->d->nodes[idx].u.s = s;
+		f->d->nodes[idx].size = len;
+		return FP_OK;
+	}
+	case 't':
+	case 'f':
+	case 'n':
+		rc = c == 't' ? fp_literal(f, "true", 4)
+		     : c == 'f' ? fp_literal(f, "false", 5)
+		                : fp_literal(f, "null", 4);
+		if (rc != FP_OK)
+			return rc;
+		return new_node(f->d, c == 't' ? JV_TRUE : c == 'f' ? JV_FALSE
+		                                                    : JV_NULL,
+		                key, kh) < 0
+		           ? FP_NOMEM
+		           : FP_OK;
+	default: {
+		json_int_t v;
+		if (c != '-' && (c < '0' || c > '9'))
+			return FP_BAIL;
+		if ((rc = fp_number(f, &v)) != FP_OK)
+			return rc;
+		if ((idx = new_node(f->d, JV_INT, key, kh)) < 0)
+			return FP_NOMEM;
+		f->d->nodes[idx].u.i = v;
+		return FP_OK;
+	}
+	}
+}
+
+static int fast_parse(struct jdoc *d, const char *data, size_t len,
+                      size_t flags)
+{
+	if ((d->buf = malloc(len + 1)) == NULL)
+		return FP_NOMEM;
+	memcpy(d->buf, data, len);
+	d->buf[len] = '\0';
+	struct fp f = {d, d->buf, d->buf + len};
+	skip_ws(&f);
+	/* jansson decodes only an object or an array at the top. */
+	if (f.p >= f.end || (*f.p != '{' && *f.p != '['))
+		return FP_BAIL;
+	int rc = fp_value(&f, NULL, 0, 0);
+	if (rc != FP_OK)
+		return rc;
+	if (!(flags & JSON_DISABLE_EOF_CHECK)) {
+		skip_ws(&f);
+		if (f.p != f.end)
+			return FP_BAIL;
+	}
+	d->fast = true;
+	return FP_OK;
+}
+
+/* ---- the slow path: jansson's tree as nodes ---- */
+
+static int convert(struct jdoc *d, json_t *v, const char *key, int depth)
+{
+	uint64_t kh = key != NULL ? jdoc_fold_hash(key) : 0;
+	long idx;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+	case JSON_ARRAY: {
+		bool obj = json_is_object(v);
+		if ((idx = new_node(d, obj ? JV_OBJECT : JV_ARRAY, key, kh)) < 0)
+			return -1;
+		uint32_t n = 0;
+		if (obj) {
+			const char *k;
+			json_t *m;
+			json_object_foreach(v, k, m)
+			{
+				if (convert(d, m, k, depth + 1) < 0)
+					return -1;
+				n++;
+			}
+		} else {
+			size_t i;
+			json_t *m;
+			json_array_foreach(v, i, m)
+			{
+				if (convert(d, m, NULL, depth + 1) < 0)
+					return -1;
+				n++;
+			}
+		}
+		jv *c = &d->nodes[idx];
+		c->size = n;
+		c->span = (uint32_t)(d->n - (size_t)idx);
+		bool exact;
+		return obj ? mark_fold_dups(c, &exact) : 0;
+	}
+	case JSON_STRING:
+		if ((idx = new_node(d, JV_STRING, key, kh)) < 0)
+			return -1;
+		d->nodes[idx].u.s = json_string_value(v);
+		d->nodes[idx].size = (uint32_t)json_string_length(v);
+		return 0;
+	case JSON_INTEGER:
+		if ((idx = new_node(d, JV_INT, key, kh)) < 0)
+			return -1;
+		d->nodes[idx].u.i = json_integer_value(v);
+		return 0;
+	case JSON_REAL:
+		if ((idx = new_node(d, JV_REAL, key, kh)) < 0)
+			return -1;
+		d->nodes[idx].u.r = json_real_value(v);
+		return 0;
+	case JSON_TRUE:
+		return new_node(d, JV_TRUE, key, kh) < 0 ? -1 : 0;
+	case JSON_FALSE:
+		return new_node(d, JV_FALSE, key, kh) < 0 ? -1 : 0;
+	default:
+		return new_node(d, JV_NULL, key, kh) < 0 ? -1 : 0;
+	}
+}
+
+static void nomem(json_error_t *err)
+{
+	memset(err, 0, sizeof *err);
+	strcpy(err->text, "out of memory");
+	err->text[JSON_ERROR_TEXT_LENGTH - 1] = (char)json_error_out_of_memory;
+	err->position = -1;
+}
+
+jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
+{
+	struct jdoc *d = calloc(1, sizeof *d);
+	if (d == NULL) {
+		nomem(err);
+		return NULL;
+	}
+	/* Sizes that do not fit the nodes' 32-bit counts are jansson's. */
+	int rc = len < UINT32_MAX / 2 ? fast_parse(d, data, len, flags) : FP_BAIL;
+	if (rc == FP_OK)
+		return d;
+	free(d->buf);
+	d->buf = NULL;
+	d->n = 0;
+	if (rc == FP_NOMEM)
+		goto oom;
+	d->tree = json_loadb(data, len, flags, err);
+	if (d->tree == NULL) {
+		jdoc_free(d);
+		return NULL;
+	}
+	if (convert(d, d->tree, NULL, 0) < 0)
+		goto oom;
+	return d;
+oom:
+	jdoc_free(d);
+	nomem(err);
+	return NULL;
+}
+
+jdoc *jdoc_from_tree(json_t *tree)
+{
+	struct jdoc *d = calloc(1, sizeof *d);
+	if (d == NULL) {
+		json_decref(tree);
+		return NULL;
+	}
+	d->tree = tree;
+	if (convert(d, tree, NULL, 0) < 0) {
+		jdoc_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void jdoc_free(jdoc *d)
+{
+	if (d == NULL)
+		return;
+	free(d->nodes);
+	free(d->buf);
+	json_decref(d->tree);
+	free(d);
+}
+
+const jv *jdoc_root(const jdoc *d)
+{
+	return d->nodes;
+}
+
+bool jdoc_was_fast(const jdoc *d)
+{
+	return d->fast;
+}
+
+const jv *jv_object_get(const jv *obj, const char *key)
+{
+	const jv *e, *found = NULL;
+	uint32_t i;
+
+	if (!jv_is_object(obj))
+		return NULL;
+	jv_foreach(obj, i, e)
+	{
+		if (strcmp(e->key, key) == 0)
+			found = e;
+	}
+	return found;
+}
+
+bool jv_equal(const jv *a, const jv *b)
+{
+	if (a->type != b->type || a->size != b->size || a->span != b->span ||
+	    a->fold_dup != b->fold_dup || a->key_hash != b->key_hash ||
+	    (a->key == NULL) != (b->key == NULL) ||
+	    (a->key != NULL && strcmp(a->key, b->key) != 0))
+		return false;
+	switch (a->type) {
+	case JV_STRING:
+		return memcmp(a->u.s, b->u.s, a->size) == 0;
+	case JV_INT:
+		return a->u.i == b->u.i;
+	case JV_REAL:
+		return memcmp(&a->u.r, &b->u.r, sizeof a->u.r) == 0;
+	case JV_ARRAY:
+	case JV_OBJECT: {
+		const jv *x = a + 1, *y = b + 1;
+		for (uint32_t i = 0; i < a->size; i++, x += x->span, y += y->span)
+			if (!jv_equal(x, y))
+				return false;
+		return true;
+	}
+	default:
+		return true;
+	}
+}

@@ -1,0 +1,294 @@
+/* jdoc suite: the in-place fast path must read exactly what jansson reads,
+ * refuse exactly what it refuses (with its error text), and be the path
+ * the real traffic takes. Every check compares jdoc_load against
+ * json_loadb of the same bytes and flags, converted node for node. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+#include "suites.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define BODY_FLAGS (JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES)
+
+/* Loads data both ways and fails unless they agree. Returns whether the
+ * fast path read it (false also when jansson refused it). */
+static bool agree(const char *data, size_t len, size_t flags, const char *what)
+{
+	json_error_t ferr, jerr;
+	jdoc *d = jdoc_load(data, len, flags, &ferr);
+	json_t *tree = json_loadb(data, len, flags, &jerr);
+
+	if (tree == NULL) {
+		ck_assert_msg(d == NULL, "%s: jdoc read what jansson refuses (%s)",
+		              what, jerr.text);
+		ck_assert_msg(strcmp(ferr.text, jerr.text) == 0 &&
+		                  ferr.position == jerr.position,
+		              "%s: error '%s' at %d, jansson '%s' at %d", what,
+		              ferr.text, ferr.position, jerr.text, jerr.position);
+		return false;
+	}
+	ck_assert_msg(d != NULL, "%s: jdoc refused what jansson reads (%s)", what,
+	              ferr.text);
+	jdoc *ref = jdoc_from_tree(tree);
+	ck_assert_ptr_nonnull(ref);
+	ck_assert_msg(jv_equal(jdoc_root(d), jdoc_root(ref)),
+	              "%s: jdoc and jansson read different values", what);
+	bool fast = jdoc_was_fast(d);
+	jdoc_free(ref);
+	jdoc_free(d);
+	return fast;
+}
+
+/* --- a table: each input, the flags, and whether the fast path takes it */
+
+enum { SLOW = 0, FAST = 1 };
+
+/* A literal and its length, NULs included. */
+#define L(s) s, sizeof(s) - 1
+
+static const struct {
+	const char *json;
+	size_t len;
+	size_t flags;
+	int path;
+} cases[] = {
+    {L("{}"), 0, FAST},
+    {L("[]"), 0, FAST},
+    {L(" \t\r\n{ \"a\" : [ 1 , -2 , 0 , -0 ] } \n"), 0, FAST},
+    {L("{\"a\":true,\"b\":false,\"c\":null,\"d\":\"\"}"), 0, FAST},
+    {L("{\"a\":{\"b\":{\"c\":[[],[{}]]}}}"), 0, FAST},
+    {L("{\"s\":\"tab\\there \\\"q\\\" \\\\ \\/ \\b\\f\\n\\r\"}"), 0, FAST},
+    /* Go escapes <, > and & in every string it encodes. */
+    {L("{\"RequestUri\":\"/x?a=1\\u0026b=\\u003c\\u003e\"}"), 0, FAST},
+    {L("{\"s\":\"\\u0001\\u001F\\u007f\"}"), 0, FAST},
+    {L("{\"n\":999999999999999999,\"m\":-999999999999999999}"), 0, FAST},
+    {L("{\"a\":1,\"A\":2}"), 0, FAST},
+    {L("{\"Privileged\":1,\"privileged\":2,\"x\":3}"), BODY_FLAGS, FAST},
+    {L("{\"a\":1} trailing"), JSON_DISABLE_EOF_CHECK, FAST},
+    {L("{\"a\":1}{\"a\":2}"), JSON_DISABLE_EOF_CHECK, FAST},
+    {L("{\"abcdefghijklmnopqrstuvwxyz0123456789\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ+/==\"}"),
+     0, FAST},
+    /* Everything else is jansson's: its verdict and its words. */
+    {L("{\"a\":1} trailing"), 0, SLOW},
+    {L("{\"a\":1,\"a\":2}"), 0, SLOW},
+    {L("{\"a\":1,\"a\":2}"), BODY_FLAGS, SLOW},
+    {L("{\"a\":{\"k\":1,\"b\":2,\"k\":3}}"), BODY_FLAGS, SLOW},
+    {L("{\"a\":1.5}"), 0, SLOW},
+    {L("{\"a\":1e3}"), 0, SLOW},
+    {L("{\"a\":1E3}"), 0, SLOW},
+    {L("{\"a\":1234567890123456789}"), 0, SLOW},
+    {L("{\"a\":99999999999999999999999}"), 0, SLOW},
+    {L("{\"a\":-}"), 0, SLOW},
+    {L("{\"a\":01}"), 0, SLOW},
+    {L("{\"a\":+1}"), 0, SLOW},
+    {L("{\"a\":1x}"), 0, SLOW},
+    {L("{\"a\":tru}"), 0, SLOW},
+    {L("{\"a\":truex}"), 0, SLOW},
+    {L("{\"a\":nul}"), 0, SLOW},
+    {L("{\"a\":\"\\u00e9\"}"), 0, SLOW},
+    {L("{\"a\":\"\xc3\xa9\"}"), 0, SLOW},
+    {L("{\"a\":\"\xc3\"}"), 0, SLOW},
+    {L("{\"a\":\"\xff\"}"), 0, SLOW},
+    {L("{\"a\":\"\\u0000\"}"), 0, SLOW},
+    {L("{\"a\":\"\\ud800\"}"), 0, SLOW},
+    {L("{\"a\":\"\\ud83d\\ude00\"}"), 0, SLOW},
+    {L("{\"a\":\"\\x\"}"), 0, SLOW},
+    {L("{\"a\":\"\\u12\"}"), 0, SLOW},
+    {L("{\"a\":\"\\u12g4\"}"), 0, SLOW},
+    {L("{\"a\":\"tab\there\"}"), 0, SLOW},
+    {L("{\"a\":\"unterminated"), 0, SLOW},
+    {L("{\"a\":1"), 0, SLOW},
+    {L("{\"a\":1,}"), 0, SLOW},
+    {L("[1,]"), 0, SLOW},
+    {L("{\"a\" 1}"), 0, SLOW},
+    {L("{a:1}"), 0, SLOW},
+    {L("{'a':1}"), 0, SLOW},
+    {L("{\"\xc5\xbf" "er\":1,\"User\":2}"), 0, SLOW},
+    {L("\"top\""), 0, SLOW},
+    {L("1"), 0, SLOW},
+    {L("null"), JSON_DECODE_ANY, SLOW},
+    {L(""), 0, SLOW},
+    {L("   "), 0, SLOW},
+    {L("{\"a\":[1,2]]"), 0, SLOW},
+    {L("{}\x00"), 0, SLOW},
+    {L("{\"a\":1}\x00"), JSON_DISABLE_EOF_CHECK, FAST},
+};
+
+START_TEST(test_table)
+{
+	const char *j = cases[_i].json;
+	bool fast = agree(j, cases[_i].len, cases[_i].flags, j);
+	ck_assert_msg(fast == (cases[_i].path == FAST), "%s: took the %s path", j,
+	              fast ? "fast" : "jansson");
+}
+END_TEST
+
+/* Nesting: the fast path stops at 64 levels and jansson takes over. */
+START_TEST(test_depth)
+{
+	char buf[2 * 200 + 1];
+	for (int depth = 60; depth <= 200; depth += 70) {
+		int n = 0;
+		for (int i = 0; i < depth; i++)
+			buf[n++] = '[';
+		for (int i = 0; i < depth; i++)
+			buf[n++] = ']';
+		buf[n] = '\0';
+		ck_assert_int_eq(agree(buf, (size_t)n, 0, "nested arrays"), depth <= 64);
+	}
+}
+END_TEST
+
+/* Objects large enough for the heap-allocated key set, with and without a
+ * folded duplicate at the far end. */
+START_TEST(test_big_objects)
+{
+	for (int dup = 0; dup < 2; dup++) {
+		size_t cap = 300 * 16 + 64, n = 0;
+		char *buf = malloc(cap);
+		ck_assert_ptr_nonnull(buf);
+		n += (size_t)sprintf(buf + n, "{");
+		for (int i = 0; i < 300; i++)
+			n += (size_t)sprintf(buf + n, "%s\"key%d\":%d", i ? "," : "", i, i);
+		if (dup)
+			n += (size_t)sprintf(buf + n, ",\"KEY7\":1");
+		n += (size_t)sprintf(buf + n, "}");
+		json_error_t err;
+		jdoc *d = jdoc_load(buf, n, BODY_FLAGS, &err);
+		ck_assert_ptr_nonnull(d);
+		ck_assert(jdoc_was_fast(d));
+		ck_assert_int_eq(jdoc_root(d)->fold_dup, dup);
+		jdoc_free(d);
+		ck_assert(agree(buf, n, BODY_FLAGS, "big object"));
+		free(buf);
+	}
+}
+END_TEST
+
+/* --- the real traffic: every capture's envelope and body go the fast way */
+
+static int is_json(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
+}
+
+START_TEST(test_captures)
+{
+	const char *dir = "tests/fixtures/captures";
+	struct dirent **names;
+	int n = scandir(dir, &names, is_json, alphasort);
+	ck_assert_msg(n >= 30, "%s: %d captures", dir, n);
+	int bodies = 0;
+	for (int i = 0; i < n; i++) {
+		char path[512];
+		size_t len;
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+		char *data = test_slurp(path, &len);
+		ck_assert_msg(agree(data, len, 0, path),
+		              "%s: the envelope missed the fast path", path);
+
+		json_error_t err;
+		jdoc *d = jdoc_load(data, len, 0, &err);
+		const jv *b64 = jv_object_get(jdoc_root(d), "RequestBody");
+		if (b64 != NULL && jv_is_string(b64) && b64->size > 0) {
+			size_t blen;
+			unsigned char *body = base64_decode(b64->u.s, b64->size, &blen);
+			ck_assert_ptr_nonnull(body);
+			/* Pull, load and build bodies are not JSON at all. */
+			if (blen > 0 && (body[0] == '{' || body[0] == '[')) {
+				ck_assert_msg(agree((const char *)body, blen, BODY_FLAGS,
+				                    path),
+				              "%s: the body missed the fast path", path);
+				bodies++;
+			}
+			free(body);
+		}
+		jdoc_free(d);
+		free(data);
+		free(names[i]);
+	}
+	free(names);
+	ck_assert_int_ge(bodies, 20);
+}
+END_TEST
+
+/* --- every body the verdict cases and the fuzz corpora hold ------------ */
+
+START_TEST(test_verdict_bodies)
+{
+	const char *dir = "tests/verdicts";
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	ck_assert_int_gt(n, 0);
+	int bodies = 0;
+	for (int i = 0; i < n; i++) {
+		char path[512];
+		size_t len;
+		if (strstr(names[i]->d_name, ".case") == NULL) {
+			free(names[i]);
+			continue;
+		}
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+		char *data = test_slurp(path, &len);
+		for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
+			if (strncmp(line, "body: ", 6) != 0)
+				continue;
+			agree(line + 6, strlen(line + 6), BODY_FLAGS, path);
+			bodies++;
+		}
+		free(data);
+		free(names[i]);
+	}
+	free(names);
+	ck_assert_int_ge(bodies, 300);
+}
+END_TEST
+
+static int not_dot(const struct dirent *e)
+{
+	return e->d_name[0] != '.';
+}
+
+START_TEST(test_fuzz_corpora)
+{
+	static const char *const dirs[] = {"tests/fuzz/corpus/create",
+	                                   "tests/fuzz/corpus/authz"};
+	int files = 0;
+	for (size_t k = 0; k < N(dirs); k++) {
+		struct dirent **names;
+		int n = scandir(dirs[k], &names, not_dot, alphasort);
+		ck_assert_msg(n > 0, "%s: empty", dirs[k]);
+		for (int i = 0; i < n; i++) {
+			char path[512];
+			size_t len;
+			snprintf(path, sizeof path, "%s/%s", dirs[k], names[i]->d_name);
+			char *data = test_slurp(path, &len);
+			agree(data, len, 0, path);
+			agree(data, len, BODY_FLAGS, path);
+			free(data);
+			free(names[i]);
+			files++;
+		}
+		free(names);
+	}
+	ck_assert_int_ge(files, 10);
+}
+END_TEST
+
+Suite *jdoc_suite(void)
+{
+	Suite *s = suite_create("jdoc");
+	TCase *tc = tcase_create("jdoc");
+	tcase_add_loop_test(tc, test_table, 0, N(cases));
+	tcase_add_test(tc, test_depth);
+	tcase_add_test(tc, test_big_objects);
+	tcase_add_test(tc, test_captures);
+	tcase_add_test(tc, test_verdict_bodies);
+	tcase_add_test(tc, test_fuzz_corpora);
+	suite_add_tcase(s, tc);
+	return s;
+}
