@@ -25,6 +25,9 @@ void strbuf_add_escaped(struct strbuf *sb, const char *s);
 /* Returns the buffer (a new string the caller frees; "" when empty) and
  * resets sb. Returns NULL when an allocation failed. */
 char *strbuf_detach(struct strbuf *sb);
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 (overlong forms,
+ * surrogates and code points past U+10FFFF are not valid). */
+size_t utf8_seq_len(const unsigned char *s);
 void strbuf_release(struct strbuf *sb);
 
 /* printf into a new string; NULL on failure. */
