@@ -294,8 +294,12 @@ static int fp_number(struct fp *f, json_int_t *out)
 	}
 	char *d = f->p;
 	int64_t v = 0;
-	while (f->p < f->end && *f->p >= '0' && *f->p <= '9')
-		v = v * 10 + (*f->p++ - '0');
+	/* Past 18 digits only count them: they are jansson's anyway. */
+	while (f->p < f->end && *f->p >= '0' && *f->p <= '9') {
+		if (f->p - d < 18)
+			v = v * 10 + (*f->p - '0');
+		f->p++;
+	}
 	size_t nd = (size_t)(f->p - d);
 	if (nd == 0 || nd > 18 || (d[0] == '0' && nd > 1) || !delim(f))
 		return FP_BAIL;
