@@ -44,6 +44,11 @@ typedef struct jv {
 		const char *s;  /* JV_STRING, NUL-terminated */
 		json_int_t i;   /* JV_INT */
 		double r;       /* JV_REAL */
+		/* JV_OBJECT of JDOC_INDEX_MIN members or more whose keys do
+		 * not fold together: an open-addressing table of
+		 * jdoc_index_cap(size) slots, each 0 or a member's offset
+		 * from the object, placed by key_hash. NULL otherwise. */
+		const uint32_t *index;
 	} u;
 } jv;
 
@@ -67,6 +72,17 @@ const jv *jv_object_get(const jv *obj, const char *key);
 /* Whether two values are the same node for node: types, keys, values and
  * the fold marks (the fast path and jansson's tree must agree). */
 bool jv_equal(const jv *a, const jv *b);
+
+#define JDOC_INDEX_MIN 8
+
+/* The slots of an object's index: a power of two, at least twice size. */
+static inline size_t jdoc_index_cap(uint32_t size)
+{
+	size_t cap = 16;
+	while (cap < (size_t)size * 2)
+		cap *= 2;
+	return cap;
+}
 
 /* FNV-1a over the key folded as Go's encoding/json matches field names
  * (ASCII case, U+017F -> s, U+212A -> k). */

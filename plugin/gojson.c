@@ -123,10 +123,24 @@ enum gojson_status gojson_get(const jv *obj, const char *name, const jv **out)
 	 * colliding keys before they read them, so any match is the match.
 	 * The folded hash skips the other keys without folding them. */
 	uint64_t h = jdoc_fold_hash(name);
-	jv_foreach(obj, i, e)
-	{
-		if (e->key_hash == h && fold_equal(e->key, name))
-			found = e;
+	if (obj->u.index != NULL) {
+		/* No two keys fold together here: the first match is the
+		 * only one. */
+		size_t cap = jdoc_index_cap(obj->size);
+		for (size_t at = (size_t)h & (cap - 1); obj->u.index[at] != 0;
+		     at = (at + 1) & (cap - 1)) {
+			e = obj + obj->u.index[at];
+			if (e->key_hash == h && fold_equal(e->key, name)) {
+				found = e;
+				break;
+			}
+		}
+	} else {
+		jv_foreach(obj, i, e)
+		{
+			if (e->key_hash == h && fold_equal(e->key, name))
+				found = e;
+		}
 	}
 	if (found == NULL || jv_is_null(found))
 		return GOJSON_ABSENT;

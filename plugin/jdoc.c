@@ -12,6 +12,7 @@ struct jdoc {
 	jv *nodes;
 	size_t n, cap;
 	char *buf;    /* the fast path's copy of the input, decoded in place */
+	uint32_t *index; /* every object's key index, one allocation */
 	json_t *tree; /* or jansson's tree, which the nodes point into */
 	bool fast;
 };
@@ -45,8 +46,16 @@ uint64_t jdoc_fold_hash(const char *key)
 {
 	const unsigned char *s = (const unsigned char *)key;
 	uint64_t h = FNV_OFFSET;
-	while (*s)
-		h = (h ^ fold_unit(&s)) * FNV_PRIME;
+	while (*s) {
+		/* ASCII, nearly every key, without fold_unit's rune checks. */
+		unsigned c = *s;
+		if (c < 0x80) {
+			h = (h ^ (c | (unsigned)(c - 'A' < 26u) << 5)) * FNV_PRIME;
+			s++;
+		} else {
+			h = (h ^ fold_unit(&s)) * FNV_PRIME;
+		}
+	}
 	return h;
 }
 
@@ -316,6 +325,7 @@ static int fp_literal(struct fp *f, const char *word, size_t n)
 }
 
 static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth);
+static int build_indexes(struct jdoc *d);
 
 /* The members of the container at node index idx, its '{' or '[' read. */
 static int fp_members(struct fp *f, long idx, bool object, int depth)
@@ -454,8 +464,47 @@ static int fast_parse(struct jdoc *d, const char *data, size_t len,
 		if (f.p != f.end)
 			return FP_BAIL;
 	}
+	if (build_indexes(d) < 0)
+		return FP_NOMEM;
 	d->fast = true;
 	return FP_OK;
+}
+
+/* Gives every object of JDOC_INDEX_MIN members or more whose keys do not
+ * fold together an index by key hash, so gojson_get finds a field of
+ * HostConfig's sixty-odd without walking them. Built once the nodes stop
+ * moving. Returns 0 or -1 (out of memory). */
+static int build_indexes(struct jdoc *d)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < d->n; k++) {
+		const jv *o = &d->nodes[k];
+		if (o->type == JV_OBJECT && o->size >= JDOC_INDEX_MIN && !o->fold_dup)
+			total += jdoc_index_cap(o->size);
+	}
+	if (total == 0)
+		return 0;
+	if ((d->index = calloc(total, sizeof *d->index)) == NULL)
+		return -1;
+	uint32_t *slot = d->index;
+	for (size_t k = 0; k < d->n; k++) {
+		jv *o = &d->nodes[k];
+		if (o->type != JV_OBJECT || o->size < JDOC_INDEX_MIN || o->fold_dup)
+			continue;
+		size_t cap = jdoc_index_cap(o->size);
+		const jv *e;
+		uint32_t i;
+		jv_foreach(o, i, e)
+		{
+			size_t at = (size_t)e->key_hash & (cap - 1);
+			while (slot[at] != 0)
+				at = (at + 1) & (cap - 1);
+			slot[at] = (uint32_t)(e - o);
+		}
+		o->u.index = slot;
+		slot += cap;
+	}
+	return 0;
 }
 
 /* ---- the slow path: jansson's tree as nodes ---- */
@@ -543,6 +592,8 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 		return d;
 	free(d->buf);
 	d->buf = NULL;
+	free(d->index);
+	d->index = NULL;
 	d->n = 0;
 	if (rc == FP_NOMEM)
 		goto oom;
@@ -551,7 +602,7 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 		jdoc_free(d);
 		return NULL;
 	}
-	if (convert(d, d->tree, NULL, 0) < 0)
+	if (convert(d, d->tree, NULL, 0) < 0 || build_indexes(d) < 0)
 		goto oom;
 	return d;
 oom:
@@ -568,7 +619,7 @@ jdoc *jdoc_from_tree(json_t *tree)
 		return NULL;
 	}
 	d->tree = tree;
-	if (convert(d, tree, NULL, 0) < 0) {
+	if (convert(d, tree, NULL, 0) < 0 || build_indexes(d) < 0) {
 		jdoc_free(d);
 		return NULL;
 	}
@@ -581,6 +632,7 @@ void jdoc_free(jdoc *d)
 		return;
 	free(d->nodes);
 	free(d->buf);
+	free(d->index);
 	json_decref(d->tree);
 	free(d);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "gojson.h"
 #include "suites.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -160,7 +161,22 @@ START_TEST(test_big_objects)
 		jdoc *d = jdoc_load(buf, n, BODY_FLAGS, &err);
 		ck_assert_ptr_nonnull(d);
 		ck_assert(jdoc_was_fast(d));
-		ck_assert_int_eq(jdoc_root(d)->fold_dup, dup);
+		const jv *root = jdoc_root(d);
+		ck_assert_int_eq(root->fold_dup, dup);
+		/* Lookups go through the key index, which only an object
+		 * without folded duplicates has; both must find every key. */
+		ck_assert(dup ? root->u.index == NULL : root->u.index != NULL);
+		for (int i = 0; i < 300; i++) {
+			char name[16];
+			int64_t v = -1;
+			snprintf(name, sizeof name, "KEY%d", i);
+			enum gojson_status st = gojson_get_int64(root, name, &v);
+			ck_assert_int_eq(st, GOJSON_OK);
+			ck_assert_int_eq(v, dup && i == 7 ? 1 : i);
+		}
+		const jv *none;
+		ck_assert_int_eq(gojson_get(root, "key300", &none), GOJSON_ABSENT);
+		ck_assert_int_eq(gojson_get(root, "key", &none), GOJSON_ABSENT);
 		jdoc_free(d);
 		ck_assert(agree(buf, n, BODY_FLAGS, "big object"));
 		free(buf);
