@@ -132,8 +132,11 @@ struct policy {
 
 	/* Derived by policy_index when a load succeeds; NULL in a policy
 	 * built by hand, where callers fall back to the lists above. */
-	char *cap_allow_text;  /* cap_allow as messages print it */
-	char *registries_text; /* registries as messages print it */
+	char *cap_allow_text;    /* cap_allow as messages print it */
+	char *registries_text;   /* registries as messages print it (capped:
+	                          * see policy_list_text) */
+	char *mounts_allow_text; /* mounts_allow, the same */
+	char *sysctls_text;      /* sysctls, the same */
 	struct registry_key *reg_index; /* n_registries, sorted by domain */
 
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
@@ -155,6 +158,17 @@ int policy_index(struct policy *p);
 /* A policy list as messages print it: "a, b", or "nothing" when empty.
  * Returns a new string or NULL. */
 char *policy_join_list(char *const *items, size_t n);
+
+/* Deny messages name at most this many entries of a list the policy can
+ * make arbitrarily long. */
+#define POLICY_LIST_SHOWN 10
+
+/* The same, naming at most the first POLICY_LIST_SHOWN items and then how
+ * many more there are and where: "a, b, ..., j and 9,990 more listed in
+ * the policy's registries rule" (rule names the rule whose list it is).
+ * Up to POLICY_LIST_SHOWN items it is exactly policy_join_list's text.
+ * Returns a new string or NULL. */
+char *policy_list_text(char *const *items, size_t n, enum rule_id rule);
 
 /* Every error of a file, each "FILE:LINE:COL: message". */
 struct policy_errors {

@@ -329,7 +329,9 @@ static void judge_source(struct ctx *c, const char *image)
 		char *joined = NULL;
 		const char *approved = c->p->registries_text;
 		if (approved == NULL)
-			approved = joined = policy_join_list(c->p->registries, c->p->n_registries);
+			approved = joined = policy_list_text(c->p->registries,
+			                                     c->p->n_registries,
+			                                     RULE_REGISTRIES);
 		if (st == IMAGEREF_OK)
 			fail(c, REASON_REGISTRY_DENIED, ref.name, approved);
 		else
@@ -361,9 +363,15 @@ static void judge_target(struct ctx *c, const char *name, const char *param)
 		return;
 	}
 	if (!registry_ok(c->p, &ref)) {
-		char *approved = policy_join_list(c->p->registries, c->p->n_registries);
+		/* The text judge_source names too, worked out at load. */
+		char *joined = NULL;
+		const char *approved = c->p->registries_text;
+		if (approved == NULL)
+			approved = joined = policy_list_text(c->p->registries,
+			                                     c->p->n_registries,
+			                                     RULE_REGISTRIES);
 		fail(c, REASON_TARGET_DENIED, ref.name, approved);
-		free(approved);
+		free(joined);
 	}
 	imageref_clear(&ref);
 }
@@ -459,7 +467,8 @@ static void judge_host_paths(struct ctx *c, const struct host_path *v,
                              size_t n)
 {
 	const struct policy *p = c->p;
-	char *allowed = NULL;
+	char *joined = NULL;
+	const char *allowed = p->mounts_allow_text;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *src = v[i].path;
@@ -485,13 +494,15 @@ static void judge_host_paths(struct ctx *c, const struct host_path *v,
 				ok = hostpath_under(clean, p->mounts_allow[j]);
 			if (!ok) {
 				if (allowed == NULL)
-					allowed = policy_join_list(p->mounts_allow, p->n_mounts_allow);
+					allowed = joined = policy_list_text(
+					    p->mounts_allow, p->n_mounts_allow,
+					    RULE_HOST_MOUNTS);
 				fail(c, REASON_MOUNT_NOT_ALLOWED, clean, allowed);
 			}
 		}
 		free(clean);
 	}
-	free(allowed);
+	free(joined);
 }
 
 static void rule_host_mounts(struct ctx *c)
@@ -632,15 +643,18 @@ static void rule_security_profiles(struct ctx *c)
 	if (s->readonly_paths_empty)
 		fail(c, REASON_PATHS_UNMASKED, "ReadonlyPaths", NULL);
 	if (c->p->has_sysctls) {
-		char *allowed = NULL;
+		char *joined = NULL;
+		const char *allowed = c->p->sysctls_text;
 		for (size_t i = 0; i < s->n_sysctls; i++) {
 			if (sysctl_allowed(c->p, s->sysctls[i]))
 				continue;
 			if (allowed == NULL)
-				allowed = policy_join_list(c->p->sysctls, c->p->n_sysctls);
+				allowed = joined = policy_list_text(c->p->sysctls,
+				                                    c->p->n_sysctls,
+				                                    RULE_SECURITY_PROFILES);
 			fail(c, REASON_SYSCTL, s->sysctls[i], allowed);
 		}
-		free(allowed);
+		free(joined);
 	}
 }
 

@@ -1,6 +1,7 @@
 /* policy: the rule table and the policy's lifetime. Loading lives in
  * policy_load.c. */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -86,6 +87,38 @@ char *policy_join_list(char *const *items, size_t n)
 	return strbuf_detach(&sb);
 }
 
+/* n with thousands separators, as the numbers in messages read: 9990 is
+ * "9,990". */
+static void add_count(struct strbuf *sb, size_t n)
+{
+	char digits[24];
+	int len = snprintf(digits, sizeof digits, "%zu", n);
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			strbuf_addc(sb, ',');
+		strbuf_addc(sb, digits[i]);
+	}
+}
+
+/* A message that names every entry of a 10,000-entry list is ~300 KB,
+ * built, escaped and sent for each such deny, and no one reads it: the
+ * first few show the form, the count and the rule say where the rest is. */
+char *policy_list_text(char *const *items, size_t n, enum rule_id rule)
+{
+	if (n <= POLICY_LIST_SHOWN)
+		return policy_join_list(items, n);
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < POLICY_LIST_SHOWN; i++) {
+		if (i > 0)
+			strbuf_adds(&sb, ", ");
+		strbuf_adds(&sb, items[i]);
+	}
+	strbuf_adds(&sb, " and ");
+	add_count(&sb, n - POLICY_LIST_SHOWN);
+	strbuf_addf(&sb, " more listed in the policy's %s rule", rule_name(rule));
+	return strbuf_detach(&sb);
+}
+
 static int cmp_registry_key(const void *a, const void *b)
 {
 	const struct registry_key *x = a, *y = b;
@@ -100,9 +133,18 @@ static int cmp_registry_key(const void *a, const void *b)
  * 10,000. */
 int policy_index(struct policy *p)
 {
+	/* capabilities.allow is not capped: it holds at most the kernel's
+	 * ~40 capability names, and the developer asking for one is best
+	 * served by seeing exactly which are allowed. */
 	p->cap_allow_text = policy_join_list(p->cap_allow, p->n_cap_allow);
-	p->registries_text = policy_join_list(p->registries, p->n_registries);
-	if (p->cap_allow_text == NULL || p->registries_text == NULL)
+	p->registries_text = policy_list_text(p->registries, p->n_registries,
+	                                      RULE_REGISTRIES);
+	p->mounts_allow_text = policy_list_text(p->mounts_allow, p->n_mounts_allow,
+	                                        RULE_HOST_MOUNTS);
+	p->sysctls_text = policy_list_text(p->sysctls, p->n_sysctls,
+	                                   RULE_SECURITY_PROFILES);
+	if (p->cap_allow_text == NULL || p->registries_text == NULL ||
+	    p->mounts_allow_text == NULL || p->sysctls_text == NULL)
 		return -1;
 	if (p->n_registries == 0)
 		return 0;
@@ -136,6 +178,8 @@ static void policy_destroy(struct policy *p)
 	free(p->source);
 	free(p->cap_allow_text);
 	free(p->registries_text);
+	free(p->mounts_allow_text);
+	free(p->sysctls_text);
 	if (p->reg_index != NULL)
 		for (size_t i = 0; i < p->n_registries; i++)
 			free(p->reg_index[i].domain);

@@ -1,6 +1,7 @@
 /* eval + decision: the exact text each reason renders to (what the user
  * reads in their terminal), and how enforced and audit-only violations are
  * laid out. Verdicts over whole requests live in tests/verdicts. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,6 +286,95 @@ START_TEST(test_eval_actions)
 }
 END_TEST
 
+/* A policy of n registries "registry-NNNNN.example.net/team". */
+static struct policy *registries_policy(int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	fputs("version: 1\nrules:\n  registries:\n    allow:\n", o);
+	for (int i = 0; i < n; i++)
+		fprintf(o, "      - registry-%05d.example.net/team\n", i);
+	fclose(o);
+	struct policy_errors errs = {0};
+	struct policy *p = policy_load_buffer("regs", buf, len, &errs);
+	ck_assert_msg(p != NULL, "%s", errs.n ? errs.msg[0] : "?");
+	free(buf);
+	return p;
+}
+
+static char *judge(const struct policy *p, struct request *rq)
+{
+	struct decision d;
+	eval_request(p, rq, &d);
+	ck_assert(!d.allow);
+	char *msg = decision_message(&d);
+	decision_clear(&d);
+	return msg;
+}
+
+#define TEN_REGISTRIES                                                         \
+	"registry-00000.example.net/team, registry-00001.example.net/team, "   \
+	"registry-00002.example.net/team, registry-00003.example.net/team, "   \
+	"registry-00004.example.net/team, registry-00005.example.net/team, "   \
+	"registry-00006.example.net/team, registry-00007.example.net/team, "   \
+	"registry-00008.example.net/team, registry-00009.example.net/team"
+
+/* With 10,000 registries every message that lists them names ten and
+ * says how many more, on the source routes and the target routes alike,
+ * and a policy built by hand (no index) says the same. */
+START_TEST(test_registries_capped)
+{
+	struct policy *p = registries_policy(10000);
+	struct request rq = {0};
+	char image[] = "evil.example.org/app:1", name[] = "evil.example.org/x";
+	const char *more = " and 9,990 more listed in the policy's registries rule";
+	char want[1024];
+
+	rq.body_status = BODY_OK;
+	rq.route.action = ACTION_CONTAINER_CREATE;
+	rq.create.image = image;
+	snprintf(want, sizeof want,
+	         "1 policy violation:\n[registries] image evil.example.org/app is "
+	         "not from an approved registry; use an image under one of: %s%s",
+	         TEN_REGISTRIES, more);
+	char *msg = judge(p, &rq);
+	ck_assert_str_eq(msg, want);
+	free(msg);
+
+	/* Without the texts policy_index built, the same words. */
+	char *saved = p->registries_text;
+	p->registries_text = NULL;
+	msg = judge(p, &rq);
+	ck_assert_str_eq(msg, want);
+	free(msg);
+	p->registries_text = saved;
+
+	rq.create.image = NULL;
+	rq.route.action = ACTION_IMAGE_PUSH;
+	rq.route.param = name;
+	snprintf(want, sizeof want,
+	         "1 policy violation:\n[registries] image name evil.example.org/x "
+	         "is not under an approved registry; name, push and build images "
+	         "only under one of: %s%s",
+	         TEN_REGISTRIES, more);
+	msg = judge(p, &rq);
+	ck_assert_str_eq(msg, want);
+	free(msg);
+	policy_unref(p);
+
+	/* Ten entries: the whole list, as ever. */
+	p = registries_policy(10);
+	msg = judge(p, &rq);
+	ck_assert_str_eq(msg, "1 policy violation:\n[registries] image name "
+	                      "evil.example.org/x is not under an approved "
+	                      "registry; name, push and build images only under "
+	                      "one of: " TEN_REGISTRIES);
+	free(msg);
+	policy_unref(p);
+}
+END_TEST
+
 Suite *eval_suite(void)
 {
 	Suite *s = suite_create("eval");
@@ -295,6 +385,7 @@ Suite *eval_suite(void)
 	tcase_add_test(tc, test_message_layout);
 	tcase_add_test(tc, test_single_violation_singular);
 	tcase_add_test(tc, test_eval_actions);
+	tcase_add_test(tc, test_registries_capped);
 	suite_add_tcase(s, tc);
 	return s;
 }
