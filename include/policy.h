@@ -138,6 +138,7 @@ struct policy {
 	char *mounts_allow_text; /* mounts_allow, the same */
 	char *sysctls_text;      /* sysctls, the same */
 	struct registry_key *reg_index; /* n_registries, sorted by domain */
+	struct exception_index *ex_index; /* NULL without exceptions */
 
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
 
@@ -150,6 +151,44 @@ struct policy {
 struct registry_key {
 	char *domain;
 	size_t i; /* index in registries */
+};
+
+/* An entry of a sorted look-up table. */
+struct policy_key {
+	const char *key; /* borrowed from the policy or its index */
+	size_t i;        /* an index in exceptions, or in groups */
+	size_t j;        /* images: the pattern's index in the exception's */
+};
+
+struct policy_keys {
+	struct policy_key *v; /* sorted by key (strcmp), then i, then j */
+	size_t n;
+};
+
+/* The [*lo, *hi) of k's entries whose key is s[0..len) (s need not end
+ * there). */
+void policy_keys_range(const struct policy_keys *k, const char *s, size_t len,
+                       size_t *lo, size_t *hi);
+
+enum { EX_ONE = 0, EX_BOTH = 1 };
+
+/* The exceptions by what they can match, so that a decision visits only
+ * exceptions whose user or image matches instead of all of them. An
+ * exception waives its rules when each of its non-empty lists matches:
+ * [EX_ONE] holds those with users/groups or images, [EX_BOTH] those with
+ * both, which are looked up from whichever side has fewer candidates and
+ * checked on the other. */
+struct exception_index {
+	uint32_t always; /* rules of exceptions whose lists are all empty */
+	struct policy_keys user_groups; /* (user, index in groups) */
+	struct policy_keys users[2];    /* (user, exception) */
+	struct policy_keys groups[2];   /* (group name, exception) */
+	/* (pattern key, exception, pattern): the key is the pattern with its
+	 * domain as imageref_domain_key gives it, "docker.io/library", so a
+	 * reference can only lie under the patterns whose key is its domain
+	 * key followed by a whole-component prefix of its path. */
+	struct policy_keys images[2];
+	char *keys; /* the pattern keys' text */
 };
 
 /* Fills the derived fields above. Returns 0, or -1 when out of memory. */

@@ -855,13 +855,177 @@ static bool exception_user(const struct policy *p,
 	return false;
 }
 
+/* True when ref lies under one of e's images. */
+static bool exception_image(const struct policy_exception *e,
+                            const struct imageref *ref)
+{
+	for (size_t j = 0; j < e->n_images; j++)
+		if (imageref_match(ref, e->images[j]))
+			return true;
+	return false;
+}
+
+/* The rules every exception whose lists all match waives, one exception
+ * after the other: for a policy built by hand, which has no index. */
+static uint32_t waived_scan(const struct policy *p, const char *user,
+                            const struct imageref *ref)
+{
+	uint32_t mask = 0;
+	for (size_t i = 0; i < p->n_exceptions; i++) {
+		const struct policy_exception *e = &p->exceptions[i];
+		if ((e->n_users > 0 || e->n_groups > 0) &&
+		    !exception_user(p, e, user))
+			continue;
+		if (e->n_images > 0 && (ref == NULL || !exception_image(e, ref)))
+			continue;
+		mask |= e->rules;
+	}
+	return mask;
+}
+
+/* The user's side of the index: what the user's own name and the names of
+ * its groups (user_groups[glo, ghi)) lead to in users[k] and groups[k].
+ * Calls fn for each exception found (more than once when several of its
+ * names match), or with fn NULL only counts them. */
+struct waive {
+	const struct policy *p;
+	const char *user;
+	size_t glo, ghi; /* the user's groups in ex_index->user_groups */
+	const struct imageref *ref;
+	char *rkey;     /* ref's domain key "/" path */
+	size_t rdomlen; /* the domain key's length in rkey */
+	uint32_t mask;
+};
+
+static size_t by_user(struct waive *w, int k,
+                      void (*fn)(struct waive *, const struct policy_key *))
+{
+	const struct exception_index *x = w->p->ex_index;
+	size_t lo, hi, n = 0;
+
+	policy_keys_range(&x->users[k], w->user, strlen(w->user), &lo, &hi);
+	n += hi - lo;
+	for (; fn != NULL && lo < hi; lo++)
+		fn(w, &x->users[k].v[lo]);
+	for (size_t g = w->glo; g < w->ghi; g++) {
+		const char *name = w->p->groups[x->user_groups.v[g].i].name;
+		policy_keys_range(&x->groups[k], name, strlen(name), &lo, &hi);
+		n += hi - lo;
+		for (; fn != NULL && lo < hi; lo++)
+			fn(w, &x->groups[k].v[lo]);
+	}
+	return n;
+}
+
+/* The image's side: the patterns whose key is ref's domain key followed by
+ * a whole-component prefix of its path ("docker.io", "docker.io/library",
+ * "docker.io/library/nginx"), the only ones ref can lie under. */
+static size_t by_image(struct waive *w, int k,
+                       void (*fn)(struct waive *, const struct policy_key *))
+{
+	const struct policy_keys *t = &w->p->ex_index->images[k];
+	size_t lo, hi, n = 0, end = w->rdomlen;
+
+	for (;;) {
+		policy_keys_range(t, w->rkey, end, &lo, &hi);
+		n += hi - lo;
+		for (; fn != NULL && lo < hi; lo++)
+			fn(w, &t->v[lo]);
+		if (w->rkey[end] == '\0')
+			break;
+		end += 1 + strcspn(w->rkey + end + 1, "/");
+	}
+	return n;
+}
+
+static void waive_user_only(struct waive *w, const struct policy_key *k)
+{
+	w->mask |= w->p->exceptions[k->i].rules;
+}
+
+static void waive_image_only(struct waive *w, const struct policy_key *k)
+{
+	if (imageref_match(w->ref, w->p->exceptions[k->i].images[k->j]))
+		w->mask |= w->p->exceptions[k->i].rules;
+}
+
+/* Found by user, with images too. */
+static void waive_both_by_user(struct waive *w, const struct policy_key *k)
+{
+	const struct policy_exception *e = &w->p->exceptions[k->i];
+	if ((w->mask & e->rules) != e->rules && exception_image(e, w->ref))
+		w->mask |= e->rules;
+}
+
+/* exception_user, with the user's groups known: e names the user, or one
+ * of the groups user_groups[glo, ghi) found for it. */
+static bool waive_user_ok(const struct waive *w,
+                          const struct policy_exception *e)
+{
+	const struct policy_keys *ug = &w->p->ex_index->user_groups;
+	for (size_t i = 0; i < e->n_users; i++)
+		if (strcmp(e->users[i], w->user) == 0)
+			return true;
+	for (size_t i = 0; i < e->n_groups; i++)
+		for (size_t g = w->glo; g < w->ghi; g++)
+			if (strcmp(w->p->groups[ug->v[g].i].name, e->groups[i]) == 0)
+				return true;
+	return false;
+}
+
+/* Found by image, with users or groups too. */
+static void waive_both_by_image(struct waive *w, const struct policy_key *k)
+{
+	const struct policy_exception *e = &w->p->exceptions[k->i];
+	if ((w->mask & e->rules) != e->rules &&
+	    imageref_match(w->ref, e->images[k->j]) && waive_user_ok(w, e))
+		w->mask |= e->rules;
+}
+
+/* waived_scan's answer, visiting only the exceptions the index finds for
+ * the user and the image. */
+static uint32_t waived_indexed(const struct policy *p, const char *user,
+                               const struct imageref *ref)
+{
+	const struct exception_index *x = p->ex_index;
+	struct waive w = {p, NULL, 0, 0, ref, NULL, 0, x->always};
+
+	if (user != NULL && user[0] != '\0') {
+		w.user = user;
+		policy_keys_range(&x->user_groups, user, strlen(user), &w.glo,
+		                  &w.ghi);
+		by_user(&w, EX_ONE, waive_user_only);
+	}
+	if (ref != NULL) {
+		char *dom = imageref_domain_key(ref->domain);
+		if (dom != NULL) {
+			w.rdomlen = strlen(dom);
+			w.rkey = xasprintf("%s/%s", dom, ref->path);
+			free(dom);
+		}
+		if (w.rkey == NULL)
+			return w.mask; /* out of memory: waive less, never more */
+		by_image(&w, EX_ONE, waive_image_only);
+	}
+	/* Both lists must match: look up the side with fewer candidates and
+	 * check the other on each. */
+	if (w.user != NULL && w.rkey != NULL &&
+	    (x->users[EX_BOTH].n > 0 || x->groups[EX_BOTH].n > 0)) {
+		if (by_user(&w, EX_BOTH, NULL) <= by_image(&w, EX_BOTH, NULL))
+			by_user(&w, EX_BOTH, waive_both_by_user);
+		else
+			by_image(&w, EX_BOTH, waive_both_by_image);
+	}
+	free(w.rkey);
+	return w.mask;
+}
+
 /* The rules (bit 1 << id) the policy's exceptions waive for rq: those of
  * every exception whose lists all match. An image list matches only a
  * request that runs a named image (container or service create); an image
  * ID or unparsable reference matches nothing. */
 static uint32_t waived_rules(const struct policy *p, const struct request *rq)
 {
-	uint32_t mask = 0;
 	enum action a = rq->route.action;
 	const char *image = (a == ACTION_CONTAINER_CREATE ||
 	                     a == ACTION_SERVICE_CREATE ||
@@ -876,20 +1040,9 @@ static uint32_t waived_rules(const struct policy *p, const struct request *rq)
 		imageref_clear(&ref);
 		have_ref = false;
 	}
-	for (size_t i = 0; i < p->n_exceptions; i++) {
-		const struct policy_exception *e = &p->exceptions[i];
-		if ((e->n_users > 0 || e->n_groups > 0) &&
-		    !exception_user(p, e, rq->user))
-			continue;
-		if (e->n_images > 0) {
-			bool ok = false;
-			for (size_t j = 0; have_ref && j < e->n_images && !ok; j++)
-				ok = imageref_match(&ref, e->images[j]);
-			if (!ok)
-				continue;
-		}
-		mask |= e->rules;
-	}
+	uint32_t mask = p->ex_index != NULL
+	                    ? waived_indexed(p, rq->user, have_ref ? &ref : NULL)
+	                    : waived_scan(p, rq->user, have_ref ? &ref : NULL);
 	if (have_ref)
 		imageref_clear(&ref);
 	return mask;

@@ -127,9 +127,171 @@ static int cmp_registry_key(const void *a, const void *b)
 	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-/* The lists a deny message names are the same for every request, and the
- * registries a request can match are those of its domain: both are worked
- * out once here, so that a decision costs the same with 10 entries as with
+static int cmp_key(const void *a, const void *b)
+{
+	const struct policy_key *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c != 0)
+		return c;
+	if (x->i != y->i)
+		return (x->i > y->i) - (x->i < y->i);
+	return (x->j > y->j) - (x->j < y->j);
+}
+
+/* strcmp(key, s[0..len)), for an s that goes on past len. */
+static int key_cmp(const char *key, const char *s, size_t len)
+{
+	int c = strncmp(key, s, len);
+	return c != 0 ? c : key[len] != '\0';
+}
+
+void policy_keys_range(const struct policy_keys *k, const char *s, size_t len,
+                       size_t *lo, size_t *hi)
+{
+	size_t a = 0, b = k->n;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (key_cmp(k->v[mid].key, s, len) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	for (b = k->n; a < b;) {
+		size_t mid = a + (b - a) / 2;
+		if (key_cmp(k->v[mid].key, s, len) <= 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*hi = a;
+}
+
+static void keys_add(struct policy_keys *k, const char *key, size_t i, size_t j)
+{
+	k->v[k->n].key = key;
+	k->v[k->n].i = i;
+	k->v[k->n].j = j;
+	k->n++;
+}
+
+static int keys_alloc(struct policy_keys *k)
+{
+	if (k->n == 0)
+		return 0;
+	k->v = calloc(k->n, sizeof *k->v);
+	k->n = 0; /* counted again as keys_add fills it */
+	return k->v == NULL ? -1 : 0;
+}
+
+static void keys_sort(struct policy_keys *k)
+{
+	if (k->n > 1)
+		qsort(k->v, k->n, sizeof *k->v, cmp_key);
+}
+
+static void exception_index_free(struct exception_index *x)
+{
+	if (x == NULL)
+		return;
+	free(x->user_groups.v);
+	for (int k = 0; k < 2; k++) {
+		free(x->users[k].v);
+		free(x->groups[k].v);
+		free(x->images[k].v);
+	}
+	free(x->keys);
+	free(x);
+}
+
+/* Adds e's entries to the tables (or, with fill false, only counts them,
+ * for keys_alloc). keys is where the next pattern key goes. */
+static int exception_index_add(struct exception_index *x, size_t i,
+                               const struct policy_exception *e, bool fill,
+                               char **keys)
+{
+	bool who = e->n_users > 0 || e->n_groups > 0, what = e->n_images > 0;
+	int k = who && what ? EX_BOTH : EX_ONE;
+
+	if (!who && !what) {
+		/* Only empty lists (users: []): it names no one, so it waives
+		 * its rules for everyone, as the loop over every exception
+		 * always did. */
+		if (fill)
+			x->always |= e->rules;
+		return 0;
+	}
+	if (!fill) {
+		x->users[k].n += e->n_users;
+		x->groups[k].n += e->n_groups;
+		x->images[k].n += e->n_images;
+		return 0;
+	}
+	for (size_t u = 0; u < e->n_users; u++)
+		keys_add(&x->users[k], e->users[u], i, 0);
+	for (size_t g = 0; g < e->n_groups; g++)
+		keys_add(&x->groups[k], e->groups[g], i, 0);
+	for (size_t m = 0; m < e->n_images; m++) {
+		const char *pat = e->images[m];
+		char *dom = imageref_domain_key(pat);
+		if (dom == NULL)
+			return -1;
+		const char *rest = strchr(pat, '/');
+		/* Never longer than pat: the domain key only lower-cases it,
+		 * or shortens index.docker.io. */
+		char *key = *keys;
+		*keys = stpcpy(stpcpy(key, dom), rest ? rest : "") + 1;
+		free(dom);
+		keys_add(&x->images[k], key, i, m);
+	}
+	return 0;
+}
+
+/* See struct exception_index. Built in two passes: count, then fill. */
+static int exception_index_build(struct policy *p)
+{
+	struct exception_index *x = calloc(1, sizeof *x);
+	size_t keylen = 0;
+	char *next;
+
+	if (x == NULL)
+		return -1;
+	p->ex_index = x;
+	for (size_t g = 0; g < p->n_groups; g++)
+		x->user_groups.n += p->groups[g].n_users;
+	for (size_t i = 0; i < p->n_exceptions; i++) {
+		exception_index_add(x, i, &p->exceptions[i], false, NULL);
+		for (size_t m = 0; m < p->exceptions[i].n_images; m++)
+			keylen += strlen(p->exceptions[i].images[m]) + 1;
+	}
+	if (keys_alloc(&x->user_groups) < 0)
+		return -1;
+	for (int k = 0; k < 2; k++)
+		if (keys_alloc(&x->users[k]) < 0 || keys_alloc(&x->groups[k]) < 0 ||
+		    keys_alloc(&x->images[k]) < 0)
+			return -1;
+	if (keylen > 0 && (x->keys = malloc(keylen)) == NULL)
+		return -1;
+	next = x->keys;
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (size_t u = 0; u < p->groups[g].n_users; u++)
+			keys_add(&x->user_groups, p->groups[g].users[u], g, 0);
+	for (size_t i = 0; i < p->n_exceptions; i++)
+		if (exception_index_add(x, i, &p->exceptions[i], true, &next) < 0)
+			return -1;
+	keys_sort(&x->user_groups);
+	for (int k = 0; k < 2; k++) {
+		keys_sort(&x->users[k]);
+		keys_sort(&x->groups[k]);
+		keys_sort(&x->images[k]);
+	}
+	return 0;
+}
+
+/* The lists a deny message names are the same for every request, the
+ * registries a request can match are those of its domain, and the
+ * exceptions it can match those of its user and image: all are worked out
+ * once here, so that a decision costs the same with 10 entries as with
  * 10,000. */
 int policy_index(struct policy *p)
 {
@@ -145,6 +307,8 @@ int policy_index(struct policy *p)
 	                                   RULE_SECURITY_PROFILES);
 	if (p->cap_allow_text == NULL || p->registries_text == NULL ||
 	    p->mounts_allow_text == NULL || p->sysctls_text == NULL)
+		return -1;
+	if (p->n_exceptions > 0 && exception_index_build(p) < 0)
 		return -1;
 	if (p->n_registries == 0)
 		return 0;
@@ -184,6 +348,7 @@ static void policy_destroy(struct policy *p)
 		for (size_t i = 0; i < p->n_registries; i++)
 			free(p->reg_index[i].domain);
 	free(p->reg_index);
+	exception_index_free(p->ex_index);
 	for (size_t i = 0; i < p->n_cap_allow; i++)
 		free(p->cap_allow[i]);
 	free(p->cap_allow);

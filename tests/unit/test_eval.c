@@ -375,6 +375,145 @@ START_TEST(test_registries_capped)
 }
 END_TEST
 
+/* The rule ids of d's violations, as a bit set. */
+static uint32_t violated(const struct decision *d)
+{
+	uint32_t m = 0;
+	for (size_t i = 0; i < d->n; i++)
+		m |= (uint32_t)1 << d->v[i].rule;
+	return m;
+}
+
+static unsigned rnd_state = 12345;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 16) % n;
+}
+
+/* Exceptions through the index (a loaded policy) decide exactly as
+ * through the scan of every exception (the same policy without its
+ * index), over random policies mixing users, groups, images, both, empty
+ * lists and look-alike patterns, and requests from every user with every
+ * image. */
+START_TEST(test_exception_index_same)
+{
+	static const char *const users[] = {"u0", "u1", "u2", "u3", "u4", "U0"};
+	static const char *const patterns[] = {
+	    "registry.example.com",        "registry.example.com/a",
+	    "registry.example.com/a/b",    "Registry.Example.COM/a",
+	    "registry.example.com/ab",     "index.docker.io/library",
+	    "docker.io/library/nginx",     "docker.io",
+	    "ghcr.io/x",                   "localhost:5000/a",
+	    "registry.example.com.evil.io"};
+	static const char *const images[] = {
+	    "registry.example.com/a/b/c:1", "registry.example.com/a:1",
+	    "registry.example.com/ab:1",    "registry.example.com/a/bc:1",
+	    "nginx:1",                      "docker.io/library/nginx:latest",
+	    "nginx/other:1",                "ghcr.io/x/y:1",
+	    "ghcr.io/xy:1",                 "localhost:5000/a/b:1",
+	    "registry.example.com.evil.io/a:1",
+	    "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "abc123",                       "INVALID//x",
+	    ""};
+	static const char *const rules[] = {"no-root", "read-only-rootfs",
+	                                    "privileged", "registries",
+	                                    "image-tags", "exec"};
+	size_t checked = 0;
+
+	for (int round = 0; round < 150; round++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *o = open_memstream(&buf, &len);
+		fputs("version: 1\nrules:\n  no-root: deny\n"
+		      "  read-only-rootfs: deny\n  privileged: deny\n"
+		      "  registries: {allow: [registry.example.com/a]}\n"
+		      "  image-tags: deny\n  exec: deny\ngroups:\n", o);
+		for (int g = 0; g < 4; g++) {
+			fprintf(o, "  g%d: [", g);
+			for (int u = 0, n = 0; u < 6; u++)
+				if (rnd(3) == 0)
+					fprintf(o, "%s%s", n++ ? ", " : "", users[u]);
+			fputs("]\n", o);
+		}
+		fputs("exceptions:\n", o);
+		for (int e = 0, ne = 1 + (int)rnd(40); e < ne; e++) {
+			/* Each list: absent, empty, or one to three names. */
+			unsigned shape = rnd(8);
+			fputs("  - {", o);
+			const char *lists[3] = {"users", "groups", "images"};
+			int given = 0;
+			for (int l = 0; l < 3; l++) {
+				if (!((shape >> l) & 1))
+					continue;
+				fprintf(o, "%s: [", lists[l]);
+				for (int k = 0, nk = (int)rnd(4); k < nk; k++) {
+					if (k)
+						fputs(", ", o);
+					if (l == 0)
+						fputs(users[rnd(6)], o);
+					else if (l == 1)
+						fprintf(o, "g%u", rnd(4));
+					else
+						fputs(patterns[rnd(sizeof patterns /
+						                    sizeof patterns[0])],
+						      o);
+				}
+				fputs("], ", o);
+				given++;
+			}
+			if (given == 0)
+				fprintf(o, "users: [%s], ", users[rnd(6)]);
+			fprintf(o, "rules: [%s, %s]}\n", rules[rnd(6)], rules[rnd(6)]);
+		}
+		fclose(o);
+		struct policy_errors errs = {0};
+		struct policy *p = policy_load_buffer("random", buf, len, &errs);
+		ck_assert_msg(p != NULL, "%s\n%s", errs.n ? errs.msg[0] : "?", buf);
+		ck_assert_ptr_nonnull(p->ex_index);
+
+		for (size_t u = 0; u <= 7; u++) {
+			const char *user = u < 6 ? users[u] : u == 6 ? "" : NULL;
+			for (size_t i = 0; i <= sizeof images / sizeof images[0]; i++) {
+				char image[128] = "", root[] = "0";
+				struct request rq = {0};
+				struct decision d1, d2;
+				rq.user = user;
+				rq.body_status = BODY_OK;
+				if (i < sizeof images / sizeof images[0]) {
+					rq.route.action = ACTION_CONTAINER_CREATE;
+					snprintf(image, sizeof image, "%s", images[i]);
+					rq.create.image = image;
+					rq.create.user = root;
+					rq.create.privileged = true;
+				} else {
+					rq.route.action = ACTION_EXEC_CREATE;
+					rq.exec.user = root;
+				}
+				eval_request(p, &rq, &d1);
+				struct exception_index *x = p->ex_index;
+				p->ex_index = NULL;
+				eval_request(p, &rq, &d2);
+				p->ex_index = x;
+				ck_assert_msg(violated(&d1) == violated(&d2) &&
+				                  d1.allow == d2.allow,
+				              "user %s image %s: indexed %#x, scanned %#x\n%s",
+				              user ? user : "(none)", image,
+				              violated(&d1), violated(&d2), buf);
+				decision_clear(&d1);
+				decision_clear(&d2);
+				checked++;
+			}
+		}
+		policy_unref(p);
+		policy_errors_clear(&errs);
+		free(buf);
+	}
+	ck_assert_uint_gt(checked, 10000);
+}
+END_TEST
+
 Suite *eval_suite(void)
 {
 	Suite *s = suite_create("eval");
@@ -386,6 +525,7 @@ Suite *eval_suite(void)
 	tcase_add_test(tc, test_single_violation_singular);
 	tcase_add_test(tc, test_eval_actions);
 	tcase_add_test(tc, test_registries_capped);
+	tcase_add_test(tc, test_exception_index_same);
 	suite_add_tcase(s, tc);
 	return s;
 }
