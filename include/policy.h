@@ -137,7 +137,9 @@ struct policy {
 	                          * see policy_list_text) */
 	char *mounts_allow_text; /* mounts_allow, the same */
 	char *sysctls_text;      /* sysctls, the same */
-	struct registry_key *reg_index; /* n_registries, sorted by domain */
+	/* registries by pattern key: (key, index in registries) */
+	struct policy_keys *reg_index;
+	char *reg_keys; /* the keys' text */
 	struct exception_index *ex_index; /* NULL without exceptions */
 
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
@@ -145,12 +147,6 @@ struct policy {
 	/* sha256 of the file's bytes as loaded, lower-case hex; names the
 	 * policy in audit records and metrics. Set by policy_set_digest. */
 	char sha256[65];
-};
-
-/* A registries entry by the domain it can match (imageref_domain_key). */
-struct registry_key {
-	char *domain;
-	size_t i; /* index in registries */
 };
 
 /* An entry of a sorted look-up table. */
@@ -170,6 +166,26 @@ struct policy_keys {
 void policy_keys_range(const struct policy_keys *k, const char *s, size_t len,
                        size_t *lo, size_t *hi);
 
+/* Image patterns (registries.allow, exceptions' images) are indexed by
+ * their pattern key: the pattern with its first component replaced by
+ * imageref_domain_key's, "docker.io/library" for "Index.Docker.IO/library".
+ * imageref_match(ref, pattern) holds only when the pattern's key is ref's
+ * name key ("DOMAINKEY/PATH") cut at the end of the domain or of a path
+ * component, so those few keys are the only ones to look up. */
+
+/* ref's name key, a new string (NULL when out of memory); *domlen is the
+ * length of its domain part. */
+char *policy_name_key(const char *domain, const char *path, size_t *domlen);
+
+/* Visits the entries of t (pattern keys) that name, a name key with a
+ * domain part of domlen bytes, can lie under, calling fn(cls, entry) on
+ * each until it returns true. Returns the number visited; with fn NULL
+ * it only counts them. */
+size_t policy_keys_under(const struct policy_keys *t, const char *name,
+                         size_t domlen,
+                         bool (*fn)(void *cls, const struct policy_key *k),
+                         void *cls);
+
 enum { EX_ONE = 0, EX_BOTH = 1 };
 
 /* The exceptions by what they can match, so that a decision visits only
@@ -183,11 +199,7 @@ struct exception_index {
 	struct policy_keys user_groups; /* (user, index in groups) */
 	struct policy_keys users[2];    /* (user, exception) */
 	struct policy_keys groups[2];   /* (group name, exception) */
-	/* (pattern key, exception, pattern): the key is the pattern with its
-	 * domain as imageref_domain_key gives it, "docker.io/library", so a
-	 * reference can only lie under the patterns whose key is its domain
-	 * key followed by a whole-component prefix of its path. */
-	struct policy_keys images[2];
+	struct policy_keys images[2];   /* (pattern key, exception, pattern) */
 	char *keys; /* the pattern keys' text */
 };
 

@@ -273,9 +273,21 @@ static bool maybe_short_id(const char *s)
 	return true;
 }
 
-/* True when ref lies under one of the policy's registries. Only entries of
- * ref's domain can match (see imageref_domain_key), so with an index only
- * those are tried. */
+struct registry_probe {
+	const struct policy *p;
+	const struct imageref *ref;
+	bool ok;
+};
+
+static bool registry_hit(void *cls, const struct policy_key *k)
+{
+	struct registry_probe *r = cls;
+	return r->ok = imageref_match(r->ref, r->p->registries[k->i]);
+}
+
+/* True when ref lies under one of the policy's registries. With an index
+ * only the entries whose pattern key ref's name can lie under are tried
+ * (see policy_keys_under): a handful, whatever the list's length. */
 static bool registry_ok(const struct policy *p, const struct imageref *ref)
 {
 	if (p->reg_index == NULL) {
@@ -284,26 +296,16 @@ static bool registry_ok(const struct policy *p, const struct imageref *ref)
 				return true;
 		return false;
 	}
-	if (ref->domain == NULL)
+	if (ref->domain == NULL || ref->path == NULL)
 		return false;
-	char *key = imageref_domain_key(ref->domain);
-	if (key == NULL)
+	size_t domlen;
+	char *name = policy_name_key(ref->domain, ref->path, &domlen);
+	if (name == NULL)
 		return false; /* out of memory: not allowed */
-	size_t lo = 0, hi = p->n_registries;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(p->reg_index[mid].domain, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	bool ok = false;
-	for (size_t i = lo; i < p->n_registries && !ok &&
-	                    strcmp(p->reg_index[i].domain, key) == 0;
-	     i++)
-		ok = imageref_match(ref, p->registries[p->reg_index[i].i]);
-	free(key);
-	return ok;
+	struct registry_probe r = {p, ref, false};
+	policy_keys_under(p->reg_index, name, domlen, registry_hit, &r);
+	free(name);
+	return r.ok;
 }
 
 /* An image that would run or be fetched (create, pull, the source of a
@@ -883,22 +885,24 @@ static uint32_t waived_scan(const struct policy *p, const char *user,
 	return mask;
 }
 
-/* The user's side of the index: what the user's own name and the names of
- * its groups (user_groups[glo, ghi)) lead to in users[k] and groups[k].
- * Calls fn for each exception found (more than once when several of its
- * names match), or with fn NULL only counts them. */
+/* One decision's walk through p->ex_index. */
 struct waive {
 	const struct policy *p;
 	const char *user;
 	size_t glo, ghi; /* the user's groups in ex_index->user_groups */
 	const struct imageref *ref;
-	char *rkey;     /* ref's domain key "/" path */
-	size_t rdomlen; /* the domain key's length in rkey */
+	char *name;    /* ref's name key (policy_name_key) */
+	size_t domlen; /* its domain part's length */
 	uint32_t mask;
 };
 
-static size_t by_user(struct waive *w, int k,
-                      void (*fn)(struct waive *, const struct policy_key *))
+typedef bool (*waive_fn)(void *w, const struct policy_key *k);
+
+/* The user's side of the index: what the user's own name and the names of
+ * its groups (user_groups[glo, ghi)) lead to in users[k] and groups[k].
+ * Calls fn for each entry found (an exception more than once when several
+ * of its names match), or with fn NULL only counts them. */
+static size_t by_user(struct waive *w, int k, waive_fn fn)
 {
 	const struct exception_index *x = w->p->ex_index;
 	size_t lo, hi, n = 0;
@@ -917,44 +921,37 @@ static size_t by_user(struct waive *w, int k,
 	return n;
 }
 
-/* The image's side: the patterns whose key is ref's domain key followed by
- * a whole-component prefix of its path ("docker.io", "docker.io/library",
- * "docker.io/library/nginx"), the only ones ref can lie under. */
-static size_t by_image(struct waive *w, int k,
-                       void (*fn)(struct waive *, const struct policy_key *))
+/* The image's side: the patterns of images[k] ref can lie under. */
+static size_t by_image(struct waive *w, int k, waive_fn fn)
 {
-	const struct policy_keys *t = &w->p->ex_index->images[k];
-	size_t lo, hi, n = 0, end = w->rdomlen;
-
-	for (;;) {
-		policy_keys_range(t, w->rkey, end, &lo, &hi);
-		n += hi - lo;
-		for (; fn != NULL && lo < hi; lo++)
-			fn(w, &t->v[lo]);
-		if (w->rkey[end] == '\0')
-			break;
-		end += 1 + strcspn(w->rkey + end + 1, "/");
-	}
-	return n;
+	return policy_keys_under(&w->p->ex_index->images[k], w->name, w->domlen,
+	                         fn, w);
 }
 
-static void waive_user_only(struct waive *w, const struct policy_key *k)
+/* The callbacks never stop a walk: every exception found may add rules. */
+static bool waive_user_only(void *cls, const struct policy_key *k)
 {
+	struct waive *w = cls;
 	w->mask |= w->p->exceptions[k->i].rules;
+	return false;
 }
 
-static void waive_image_only(struct waive *w, const struct policy_key *k)
+static bool waive_image_only(void *cls, const struct policy_key *k)
 {
+	struct waive *w = cls;
 	if (imageref_match(w->ref, w->p->exceptions[k->i].images[k->j]))
 		w->mask |= w->p->exceptions[k->i].rules;
+	return false;
 }
 
 /* Found by user, with images too. */
-static void waive_both_by_user(struct waive *w, const struct policy_key *k)
+static bool waive_both_by_user(void *cls, const struct policy_key *k)
 {
+	struct waive *w = cls;
 	const struct policy_exception *e = &w->p->exceptions[k->i];
 	if ((w->mask & e->rules) != e->rules && exception_image(e, w->ref))
 		w->mask |= e->rules;
+	return false;
 }
 
 /* exception_user, with the user's groups known: e names the user, or one
@@ -974,12 +971,14 @@ static bool waive_user_ok(const struct waive *w,
 }
 
 /* Found by image, with users or groups too. */
-static void waive_both_by_image(struct waive *w, const struct policy_key *k)
+static bool waive_both_by_image(void *cls, const struct policy_key *k)
 {
+	struct waive *w = cls;
 	const struct policy_exception *e = &w->p->exceptions[k->i];
 	if ((w->mask & e->rules) != e->rules &&
 	    imageref_match(w->ref, e->images[k->j]) && waive_user_ok(w, e))
 		w->mask |= e->rules;
+	return false;
 }
 
 /* waived_scan's answer, visiting only the exceptions the index finds for
@@ -996,27 +995,21 @@ static uint32_t waived_indexed(const struct policy *p, const char *user,
 		                  &w.ghi);
 		by_user(&w, EX_ONE, waive_user_only);
 	}
-	if (ref != NULL) {
-		char *dom = imageref_domain_key(ref->domain);
-		if (dom != NULL) {
-			w.rdomlen = strlen(dom);
-			w.rkey = xasprintf("%s/%s", dom, ref->path);
-			free(dom);
-		}
-		if (w.rkey == NULL)
+	if (ref != NULL && (x->images[EX_ONE].n > 0 || x->images[EX_BOTH].n > 0)) {
+		w.name = policy_name_key(ref->domain, ref->path, &w.domlen);
+		if (w.name == NULL)
 			return w.mask; /* out of memory: waive less, never more */
 		by_image(&w, EX_ONE, waive_image_only);
 	}
 	/* Both lists must match: look up the side with fewer candidates and
 	 * check the other on each. */
-	if (w.user != NULL && w.rkey != NULL &&
-	    (x->users[EX_BOTH].n > 0 || x->groups[EX_BOTH].n > 0)) {
+	if (w.user != NULL && w.name != NULL && x->images[EX_BOTH].n > 0) {
 		if (by_user(&w, EX_BOTH, NULL) <= by_image(&w, EX_BOTH, NULL))
 			by_user(&w, EX_BOTH, waive_both_by_user);
 		else
 			by_image(&w, EX_BOTH, waive_both_by_image);
 	}
-	free(w.rkey);
+	free(w.name);
 	return w.mask;
 }
 

@@ -9,14 +9,15 @@
 #   SCALE_SECS [3]     seconds per measured run (after 0.5 s warm-up)
 #   SCALE_ROUNDS [3]   runs per figure; the median is reported
 #   SCALE_SIZES ["10 1000 10000"]
-#   SCALE_KINDS ["registries exceptions"]
+#   SCALE_KINDS ["registries hub-orgs exceptions"]
 #   DOCKGATE_BASE      a second binary (say, main's) measured in the same
 #                      rounds, interleaved run by run, so that before/after
 #                      figures share the machine's load; its verdicts must
 #                      be the same as DOCKGATE's or loadgen fails
 #
 # Policies: default.yaml with, for "registries", its allow list grown to N
-# entries (as bench.sh does); for "exceptions", N exceptions of mixed shape
+# entries on as many hosts (as bench.sh does); for "hub-orgs", grown to N
+# entries on docker.io; for "exceptions", N exceptions of mixed shape
 # (users, groups, images under the captures' own registry host and under
 # other hosts, users with images), none of which matches a capture except
 # one group exception for the user "bench-user". The captures are sent as
@@ -31,7 +32,7 @@ BASE=${DOCKGATE_BASE:-}
 SECS=${SCALE_SECS:-3}
 ROUNDS=${SCALE_ROUNDS:-3}
 SIZES=${SCALE_SIZES:-10 1000 10000}
-KINDS=${SCALE_KINDS:-registries exceptions}
+KINDS=${SCALE_KINDS:-registries hub-orgs exceptions}
 POLICY=$ROOT/policies/default.yaml
 CAP=$ROOT/tests/fixtures/captures
 TMP=$(mktemp -d /tmp/dockgate-scaling.XXXXXX)
@@ -82,6 +83,19 @@ gen_registries() {
 		/^      - docker.io\/library$/ {
 			for (i = 1; i <= n - 3; i++)
 				printf "      - registry-%05d.example.net/team-%d\n", i, i % 97
+		}' "$POLICY" >"$out"
+	echo "$out"
+}
+
+# The same size, every added entry under one host (Docker Hub
+# organisations): matching can no longer tell entries apart by host alone.
+gen_hub_orgs() {
+	local n=$1 out=$TMP/hub-orgs-$1.yaml
+	awk -v n="$n" '
+		{ print }
+		/^      - docker.io\/library$/ {
+			for (i = 1; i <= n - 3; i++)
+				printf "      - docker.io/org-%05d\n", i
 		}' "$POLICY" >"$out"
 	echo "$out"
 }
@@ -179,7 +193,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for kind in $KINDS; do
 	first=
 	for n in $SIZES; do
-		p=$(gen_"$kind" "$n")
+		p=$(gen_"${kind//-/_}" "$n")
 		"$DOCKGATE" check "$p" >/dev/null
 		verdicts "$p"
 		VERD[$kind-$n]=$(printf '%s\n' "${ARGS[@]}")

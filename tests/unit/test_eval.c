@@ -1,6 +1,7 @@
 /* eval + decision: the exact text each reason renders to (what the user
  * reads in their terminal), and how enforced and audit-only violations are
  * laid out. Verdicts over whole requests live in tests/verdicts. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,29 @@ static uint32_t violated(const struct decision *d)
 	return m;
 }
 
+/* Patterns and images for the index tests: look-alikes, case, Docker
+ * Hub's spellings, IDs, nothing. */
+static const char *const users[] = {"u0", "u1", "u2", "u3", "u4", "U0"};
+static const char *const patterns[] = {
+    "registry.example.com",        "registry.example.com/a",
+    "registry.example.com/a/b",    "Registry.Example.COM/a",
+    "registry.example.com/ab",     "index.docker.io/library",
+    "docker.io/library/nginx",     "docker.io",
+    "ghcr.io/x",                   "localhost:5000/a",
+    "registry.example.com.evil.io"};
+static const char *const images[] = {
+    "registry.example.com/a/b/c:1", "registry.example.com/a:1",
+    "registry.example.com/ab:1",    "registry.example.com/a/bc:1",
+    "nginx:1",                      "docker.io/library/nginx:latest",
+    "nginx/other:1",                "ghcr.io/x/y:1",
+    "ghcr.io/xy:1",                 "localhost:5000/a/b:1",
+    "registry.example.com.evil.io/a:1",
+    "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "abc123",                       "INVALID//x",
+    "Registry.Example.COM/a/x:1",   "index.docker.io/library/nginx:1",
+    "INDEX.DOCKER.IO/library/x:1",  "docker.io/a:1",
+    "localhost:5000/a:1",           ""};
+
 static unsigned rnd_state = 12345;
 
 static unsigned rnd(unsigned n)
@@ -399,24 +423,6 @@ static unsigned rnd(unsigned n)
  * image. */
 START_TEST(test_exception_index_same)
 {
-	static const char *const users[] = {"u0", "u1", "u2", "u3", "u4", "U0"};
-	static const char *const patterns[] = {
-	    "registry.example.com",        "registry.example.com/a",
-	    "registry.example.com/a/b",    "Registry.Example.COM/a",
-	    "registry.example.com/ab",     "index.docker.io/library",
-	    "docker.io/library/nginx",     "docker.io",
-	    "ghcr.io/x",                   "localhost:5000/a",
-	    "registry.example.com.evil.io"};
-	static const char *const images[] = {
-	    "registry.example.com/a/b/c:1", "registry.example.com/a:1",
-	    "registry.example.com/ab:1",    "registry.example.com/a/bc:1",
-	    "nginx:1",                      "docker.io/library/nginx:latest",
-	    "nginx/other:1",                "ghcr.io/x/y:1",
-	    "ghcr.io/xy:1",                 "localhost:5000/a/b:1",
-	    "registry.example.com.evil.io/a:1",
-	    "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-	    "abc123",                       "INVALID//x",
-	    ""};
 	static const char *const rules[] = {"no-root", "read-only-rootfs",
 	                                    "privileged", "registries",
 	                                    "image-tags", "exec"};
@@ -514,6 +520,72 @@ START_TEST(test_exception_index_same)
 }
 END_TEST
 
+/* registries through the index decide exactly as through the scan of
+ * every entry, on random lists, for runs, pulls and tags. */
+START_TEST(test_registry_index_same)
+{
+	size_t checked = 0;
+
+	for (int round = 0; round < 200; round++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *o = open_memstream(&buf, &len);
+		fputs("version: 1\nrules:\n  registries:\n    allow: [", o);
+		for (int k = 0, nk = (int)rnd(6); k < nk; k++)
+			fprintf(o, "%s%s", k ? ", " : "",
+			        patterns[rnd(sizeof patterns / sizeof patterns[0])]);
+		fputs("]\n", o);
+		fclose(o);
+		struct policy_errors errs = {0};
+		struct policy *p = policy_load_buffer("random", buf, len, &errs);
+		ck_assert_msg(p != NULL, "%s\n%s", errs.n ? errs.msg[0] : "?", buf);
+		ck_assert_ptr_nonnull(p->reg_index);
+
+		for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
+			for (int route = 0; route < 3; route++) {
+				char image[128], tag[] = "repo";
+				struct query_param q = {tag, image};
+				struct request rq = {0};
+				struct decision d1, d2;
+				snprintf(image, sizeof image, "%s", images[i]);
+				rq.body_status = BODY_OK;
+				if (route == 0) {
+					rq.route.action = ACTION_CONTAINER_CREATE;
+					rq.create.image = image;
+				} else if (route == 1) {
+					rq.route.action = ACTION_PLUGIN_PULL;
+					q.key = (char *)(uintptr_t)"remote";
+					rq.route.query = &q;
+					rq.route.nquery = 1;
+				} else {
+					rq.route.action = ACTION_COMMIT;
+					rq.route.query = &q;
+					rq.route.nquery = 1;
+				}
+				eval_request(p, &rq, &d1);
+				struct policy_keys *x = p->reg_index;
+				p->reg_index = NULL;
+				eval_request(p, &rq, &d2);
+				p->reg_index = x;
+				ck_assert_msg(d1.allow == d2.allow && d1.n == d2.n &&
+				                  (d1.n == 0 || d1.v[0].reason == d2.v[0].reason),
+				              "image %s route %d: indexed %s, scanned %s\n%s",
+				              image, route, d1.allow ? "allow" : "deny",
+				              d2.allow ? "allow" : "deny", buf);
+				checked += d1.allow;
+				decision_clear(&d1);
+				decision_clear(&d2);
+			}
+		}
+		policy_unref(p);
+		policy_errors_clear(&errs);
+		free(buf);
+	}
+	/* Allowed ones too, or the lists matched nothing. */
+	ck_assert_uint_gt(checked, 100);
+}
+END_TEST
+
 Suite *eval_suite(void)
 {
 	Suite *s = suite_create("eval");
@@ -526,6 +598,7 @@ Suite *eval_suite(void)
 	tcase_add_test(tc, test_eval_actions);
 	tcase_add_test(tc, test_registries_capped);
 	tcase_add_test(tc, test_exception_index_same);
+	tcase_add_test(tc, test_registry_index_same);
 	suite_add_tcase(s, tc);
 	return s;
 }
