@@ -209,11 +209,30 @@ for kind in $KINDS; do
 	done
 done
 say "$(printf '%s\n' "${ARGS[@]}" | wc -l) inputs ($(printf '%s\n' "${ARGS[@]}" | grep -c '=allow$') allowed), ${SECS} s runs, $ROUNDS rounds, binaries: ${BINS[*]}"
+# A first, unmeasured pass over every daemon: the first runs after start
+# were the slowest (page faults, caches), whichever daemon they hit.
+for kind in $KINDS; do
+	for n in $SIZES; do
+		mapfile -t ARGS <<<"${VERD[$kind-$n]}"
+		for b in "${BINS[@]}"; do
+			"$LOADGEN" -q -x -s "$TMP/$b-$kind-$n.sock" -c 16 -n 3000 "${ARGS[@]}" >/dev/null ||
+				{ say "warm-up failed on $b-$kind-$n"; exit 1; }
+		done
+	done
+done
+# Every other round runs the sizes and the binaries in reverse order, so
+# that neither gains from going first while the machine's load drifts.
+REV_SIZES=$(printf '%s\n' $SIZES | tac | tr '\n' ' ')
+REV_BINS=$(printf '%s\n' "${BINS[@]}" | tac | tr '\n' ' ')
 for ((r = 1; r <= ROUNDS; r++)); do
+	order_sizes=$SIZES order_bins=${BINS[*]}
+	if [ $((r % 2)) = 0 ]; then
+		order_sizes=$REV_SIZES order_bins=$REV_BINS
+	fi
 	for kind in $KINDS; do
-		for n in $SIZES; do
+		for n in $order_sizes; do
 			mapfile -t ARGS <<<"${VERD[$kind-$n]}"
-			for b in "${BINS[@]}"; do
+			for b in $order_bins; do
 				measure "$b-$kind-$n" "$TMP/$b-$kind-$n.sock" "${PID[$b-$kind-$n]}"
 			done
 		done
