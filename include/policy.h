@@ -152,7 +152,7 @@ struct policy {
 /* An entry of a sorted look-up table. */
 struct policy_key {
 	const char *key; /* borrowed from the policy or its index */
-	size_t i;        /* an index in exceptions, or in groups */
+	size_t i;        /* an index in registries, exceptions or groups */
 	size_t j;        /* images: the pattern's index in the exception's */
 };
 

@@ -282,7 +282,8 @@ struct registry_probe {
 static bool registry_hit(void *cls, const struct policy_key *k)
 {
 	struct registry_probe *r = cls;
-	return r->ok = imageref_match(r->ref, r->p->registries[k->i]);
+	r->ok = imageref_match(r->ref, r->p->registries[k->i]);
+	return r->ok; /* the first match settles it */
 }
 
 /* True when ref lies under one of the policy's registries. With an index
