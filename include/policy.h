@@ -132,9 +132,15 @@ struct policy {
 
 	/* Derived by policy_index when a load succeeds; NULL in a policy
 	 * built by hand, where callers fall back to the lists above. */
-	char *cap_allow_text;  /* cap_allow as messages print it */
-	char *registries_text; /* registries as messages print it */
-	struct registry_key *reg_index; /* n_registries, sorted by domain */
+	char *cap_allow_text;    /* cap_allow as messages print it */
+	char *registries_text;   /* registries as messages print it (capped:
+	                          * see policy_list_text) */
+	char *mounts_allow_text; /* mounts_allow, the same */
+	char *sysctls_text;      /* sysctls, the same */
+	/* registries by pattern key: (key, index in registries) */
+	struct policy_keys *reg_index;
+	char *reg_keys; /* the keys' text */
+	struct exception_index *ex_index; /* NULL without exceptions */
 
 	_Atomic int refs; /* see policy_ref; 1 when loaded */
 
@@ -143,10 +149,58 @@ struct policy {
 	char sha256[65];
 };
 
-/* A registries entry by the domain it can match (imageref_domain_key). */
-struct registry_key {
-	char *domain;
-	size_t i; /* index in registries */
+/* An entry of a sorted look-up table. */
+struct policy_key {
+	const char *key; /* borrowed from the policy or its index */
+	size_t i;        /* an index in registries, exceptions or groups */
+	size_t j;        /* images: the pattern's index in the exception's */
+};
+
+struct policy_keys {
+	struct policy_key *v; /* sorted by key (strcmp), then i, then j */
+	size_t n;
+};
+
+/* The [*lo, *hi) of k's entries whose key is s[0..len) (s need not end
+ * there). */
+void policy_keys_range(const struct policy_keys *k, const char *s, size_t len,
+                       size_t *lo, size_t *hi);
+
+/* Image patterns (registries.allow, exceptions' images) are indexed by
+ * their pattern key: the pattern with its first component replaced by
+ * imageref_domain_key's, "docker.io/library" for "Index.Docker.IO/library".
+ * imageref_match(ref, pattern) holds only when the pattern's key is ref's
+ * name key ("DOMAINKEY/PATH") cut at the end of the domain or of a path
+ * component, so those few keys are the only ones to look up. */
+
+/* ref's name key, a new string (NULL when out of memory); *domlen is the
+ * length of its domain part. */
+char *policy_name_key(const char *domain, const char *path, size_t *domlen);
+
+/* Visits the entries of t (pattern keys) that name, a name key with a
+ * domain part of domlen bytes, can lie under, calling fn(cls, entry) on
+ * each until it returns true. Returns the number visited; with fn NULL
+ * it only counts them. */
+size_t policy_keys_under(const struct policy_keys *t, const char *name,
+                         size_t domlen,
+                         bool (*fn)(void *cls, const struct policy_key *k),
+                         void *cls);
+
+enum { EX_ONE = 0, EX_BOTH = 1 };
+
+/* The exceptions by what they can match, so that a decision visits only
+ * exceptions whose user or image matches instead of all of them. An
+ * exception waives its rules when each of its non-empty lists matches:
+ * [EX_ONE] holds those with users/groups or images, [EX_BOTH] those with
+ * both, which are looked up from whichever side has fewer candidates and
+ * checked on the other. */
+struct exception_index {
+	uint32_t always; /* rules of exceptions whose lists are all empty */
+	struct policy_keys user_groups; /* (user, index in groups) */
+	struct policy_keys users[2];    /* (user, exception) */
+	struct policy_keys groups[2];   /* (group name, exception) */
+	struct policy_keys images[2];   /* (pattern key, exception, pattern) */
+	char *keys; /* the pattern keys' text */
 };
 
 /* Fills the derived fields above. Returns 0, or -1 when out of memory. */
@@ -155,6 +209,17 @@ int policy_index(struct policy *p);
 /* A policy list as messages print it: "a, b", or "nothing" when empty.
  * Returns a new string or NULL. */
 char *policy_join_list(char *const *items, size_t n);
+
+/* Deny messages name at most this many entries of a list the policy can
+ * make arbitrarily long. */
+#define POLICY_LIST_SHOWN 10
+
+/* The same, naming at most the first POLICY_LIST_SHOWN items and then how
+ * many more there are and where: "a, b, ..., j and 9,990 more listed in
+ * the policy's registries rule" (rule names the rule whose list it is).
+ * Up to POLICY_LIST_SHOWN items it is exactly policy_join_list's text.
+ * Returns a new string or NULL. */
+char *policy_list_text(char *const *items, size_t n, enum rule_id rule);
 
 /* Every error of a file, each "FILE:LINE:COL: message". */
 struct policy_errors {

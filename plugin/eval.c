@@ -273,9 +273,22 @@ static bool maybe_short_id(const char *s)
 	return true;
 }
 
-/* True when ref lies under one of the policy's registries. Only entries of
- * ref's domain can match (see imageref_domain_key), so with an index only
- * those are tried. */
+struct registry_probe {
+	const struct policy *p;
+	const struct imageref *ref;
+	bool ok;
+};
+
+static bool registry_hit(void *cls, const struct policy_key *k)
+{
+	struct registry_probe *r = cls;
+	r->ok = imageref_match(r->ref, r->p->registries[k->i]);
+	return r->ok; /* the first match settles it */
+}
+
+/* True when ref lies under one of the policy's registries. With an index
+ * only the entries whose pattern key ref's name can lie under are tried
+ * (see policy_keys_under): a handful, whatever the list's length. */
 static bool registry_ok(const struct policy *p, const struct imageref *ref)
 {
 	if (p->reg_index == NULL) {
@@ -284,26 +297,16 @@ static bool registry_ok(const struct policy *p, const struct imageref *ref)
 				return true;
 		return false;
 	}
-	if (ref->domain == NULL)
+	if (ref->domain == NULL || ref->path == NULL)
 		return false;
-	char *key = imageref_domain_key(ref->domain);
-	if (key == NULL)
+	size_t domlen;
+	char *name = policy_name_key(ref->domain, ref->path, &domlen);
+	if (name == NULL)
 		return false; /* out of memory: not allowed */
-	size_t lo = 0, hi = p->n_registries;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(p->reg_index[mid].domain, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	bool ok = false;
-	for (size_t i = lo; i < p->n_registries && !ok &&
-	                    strcmp(p->reg_index[i].domain, key) == 0;
-	     i++)
-		ok = imageref_match(ref, p->registries[p->reg_index[i].i]);
-	free(key);
-	return ok;
+	struct registry_probe r = {p, ref, false};
+	policy_keys_under(p->reg_index, name, domlen, registry_hit, &r);
+	free(name);
+	return r.ok;
 }
 
 /* An image that would run or be fetched (create, pull, the source of a
@@ -329,7 +332,9 @@ static void judge_source(struct ctx *c, const char *image)
 		char *joined = NULL;
 		const char *approved = c->p->registries_text;
 		if (approved == NULL)
-			approved = joined = policy_join_list(c->p->registries, c->p->n_registries);
+			approved = joined = policy_list_text(c->p->registries,
+			                                     c->p->n_registries,
+			                                     RULE_REGISTRIES);
 		if (st == IMAGEREF_OK)
 			fail(c, REASON_REGISTRY_DENIED, ref.name, approved);
 		else
@@ -361,9 +366,15 @@ static void judge_target(struct ctx *c, const char *name, const char *param)
 		return;
 	}
 	if (!registry_ok(c->p, &ref)) {
-		char *approved = policy_join_list(c->p->registries, c->p->n_registries);
+		/* The text judge_source names too, worked out at load. */
+		char *joined = NULL;
+		const char *approved = c->p->registries_text;
+		if (approved == NULL)
+			approved = joined = policy_list_text(c->p->registries,
+			                                     c->p->n_registries,
+			                                     RULE_REGISTRIES);
 		fail(c, REASON_TARGET_DENIED, ref.name, approved);
-		free(approved);
+		free(joined);
 	}
 	imageref_clear(&ref);
 }
@@ -459,7 +470,8 @@ static void judge_host_paths(struct ctx *c, const struct host_path *v,
                              size_t n)
 {
 	const struct policy *p = c->p;
-	char *allowed = NULL;
+	char *joined = NULL;
+	const char *allowed = p->mounts_allow_text;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *src = v[i].path;
@@ -485,13 +497,15 @@ static void judge_host_paths(struct ctx *c, const struct host_path *v,
 				ok = hostpath_under(clean, p->mounts_allow[j]);
 			if (!ok) {
 				if (allowed == NULL)
-					allowed = policy_join_list(p->mounts_allow, p->n_mounts_allow);
+					allowed = joined = policy_list_text(
+					    p->mounts_allow, p->n_mounts_allow,
+					    RULE_HOST_MOUNTS);
 				fail(c, REASON_MOUNT_NOT_ALLOWED, clean, allowed);
 			}
 		}
 		free(clean);
 	}
-	free(allowed);
+	free(joined);
 }
 
 static void rule_host_mounts(struct ctx *c)
@@ -632,15 +646,18 @@ static void rule_security_profiles(struct ctx *c)
 	if (s->readonly_paths_empty)
 		fail(c, REASON_PATHS_UNMASKED, "ReadonlyPaths", NULL);
 	if (c->p->has_sysctls) {
-		char *allowed = NULL;
+		char *joined = NULL;
+		const char *allowed = c->p->sysctls_text;
 		for (size_t i = 0; i < s->n_sysctls; i++) {
 			if (sysctl_allowed(c->p, s->sysctls[i]))
 				continue;
 			if (allowed == NULL)
-				allowed = policy_join_list(c->p->sysctls, c->p->n_sysctls);
+				allowed = joined = policy_list_text(c->p->sysctls,
+				                                    c->p->n_sysctls,
+				                                    RULE_SECURITY_PROFILES);
 			fail(c, REASON_SYSCTL, s->sysctls[i], allowed);
 		}
-		free(allowed);
+		free(joined);
 	}
 }
 
@@ -841,13 +858,168 @@ static bool exception_user(const struct policy *p,
 	return false;
 }
 
+/* True when ref lies under one of e's images. */
+static bool exception_image(const struct policy_exception *e,
+                            const struct imageref *ref)
+{
+	for (size_t j = 0; j < e->n_images; j++)
+		if (imageref_match(ref, e->images[j]))
+			return true;
+	return false;
+}
+
+/* The rules every exception whose lists all match waives, one exception
+ * after the other: for a policy built by hand, which has no index. */
+static uint32_t waived_scan(const struct policy *p, const char *user,
+                            const struct imageref *ref)
+{
+	uint32_t mask = 0;
+	for (size_t i = 0; i < p->n_exceptions; i++) {
+		const struct policy_exception *e = &p->exceptions[i];
+		if ((e->n_users > 0 || e->n_groups > 0) &&
+		    !exception_user(p, e, user))
+			continue;
+		if (e->n_images > 0 && (ref == NULL || !exception_image(e, ref)))
+			continue;
+		mask |= e->rules;
+	}
+	return mask;
+}
+
+/* One decision's walk through p->ex_index. */
+struct waive {
+	const struct policy *p;
+	const char *user;
+	size_t glo, ghi; /* the user's groups in ex_index->user_groups */
+	const struct imageref *ref;
+	char *name;    /* ref's name key (policy_name_key) */
+	size_t domlen; /* its domain part's length */
+	uint32_t mask;
+};
+
+typedef bool (*waive_fn)(void *w, const struct policy_key *k);
+
+/* The user's side of the index: what the user's own name and the names of
+ * its groups (user_groups[glo, ghi)) lead to in users[k] and groups[k].
+ * Calls fn for each entry found (an exception more than once when several
+ * of its names match), or with fn NULL only counts them. */
+static size_t by_user(struct waive *w, int k, waive_fn fn)
+{
+	const struct exception_index *x = w->p->ex_index;
+	size_t lo, hi, n = 0;
+
+	policy_keys_range(&x->users[k], w->user, strlen(w->user), &lo, &hi);
+	n += hi - lo;
+	for (; fn != NULL && lo < hi; lo++)
+		fn(w, &x->users[k].v[lo]);
+	for (size_t g = w->glo; g < w->ghi; g++) {
+		const char *name = w->p->groups[x->user_groups.v[g].i].name;
+		policy_keys_range(&x->groups[k], name, strlen(name), &lo, &hi);
+		n += hi - lo;
+		for (; fn != NULL && lo < hi; lo++)
+			fn(w, &x->groups[k].v[lo]);
+	}
+	return n;
+}
+
+/* The image's side: the patterns of images[k] ref can lie under. */
+static size_t by_image(struct waive *w, int k, waive_fn fn)
+{
+	return policy_keys_under(&w->p->ex_index->images[k], w->name, w->domlen,
+	                         fn, w);
+}
+
+/* The callbacks never stop a walk: every exception found may add rules. */
+static bool waive_user_only(void *cls, const struct policy_key *k)
+{
+	struct waive *w = cls;
+	w->mask |= w->p->exceptions[k->i].rules;
+	return false;
+}
+
+static bool waive_image_only(void *cls, const struct policy_key *k)
+{
+	struct waive *w = cls;
+	if (imageref_match(w->ref, w->p->exceptions[k->i].images[k->j]))
+		w->mask |= w->p->exceptions[k->i].rules;
+	return false;
+}
+
+/* Found by user, with images too. */
+static bool waive_both_by_user(void *cls, const struct policy_key *k)
+{
+	struct waive *w = cls;
+	const struct policy_exception *e = &w->p->exceptions[k->i];
+	if ((w->mask & e->rules) != e->rules && exception_image(e, w->ref))
+		w->mask |= e->rules;
+	return false;
+}
+
+/* exception_user, with the user's groups known: e names the user, or one
+ * of the groups user_groups[glo, ghi) found for it. */
+static bool waive_user_ok(const struct waive *w,
+                          const struct policy_exception *e)
+{
+	const struct policy_keys *ug = &w->p->ex_index->user_groups;
+	for (size_t i = 0; i < e->n_users; i++)
+		if (strcmp(e->users[i], w->user) == 0)
+			return true;
+	for (size_t i = 0; i < e->n_groups; i++)
+		for (size_t g = w->glo; g < w->ghi; g++)
+			if (strcmp(w->p->groups[ug->v[g].i].name, e->groups[i]) == 0)
+				return true;
+	return false;
+}
+
+/* Found by image, with users or groups too. */
+static bool waive_both_by_image(void *cls, const struct policy_key *k)
+{
+	struct waive *w = cls;
+	const struct policy_exception *e = &w->p->exceptions[k->i];
+	if ((w->mask & e->rules) != e->rules &&
+	    imageref_match(w->ref, e->images[k->j]) && waive_user_ok(w, e))
+		w->mask |= e->rules;
+	return false;
+}
+
+/* waived_scan's answer, visiting only the exceptions the index finds for
+ * the user and the image. */
+static uint32_t waived_indexed(const struct policy *p, const char *user,
+                               const struct imageref *ref)
+{
+	const struct exception_index *x = p->ex_index;
+	struct waive w = {p, NULL, 0, 0, ref, NULL, 0, x->always};
+
+	if (user != NULL && user[0] != '\0') {
+		w.user = user;
+		policy_keys_range(&x->user_groups, user, strlen(user), &w.glo,
+		                  &w.ghi);
+		by_user(&w, EX_ONE, waive_user_only);
+	}
+	if (ref != NULL && (x->images[EX_ONE].n > 0 || x->images[EX_BOTH].n > 0)) {
+		w.name = policy_name_key(ref->domain, ref->path, &w.domlen);
+		if (w.name == NULL)
+			return w.mask; /* out of memory: waive less, never more */
+		by_image(&w, EX_ONE, waive_image_only);
+	}
+	/* Both lists must match: look up the side with fewer candidates and
+	 * check the other on each. */
+	if (w.user != NULL && w.name != NULL && x->images[EX_BOTH].n > 0) {
+		if (by_user(&w, EX_BOTH, NULL) <= by_image(&w, EX_BOTH, NULL))
+			by_user(&w, EX_BOTH, waive_both_by_user);
+		else
+			by_image(&w, EX_BOTH, waive_both_by_image);
+	}
+	free(w.name);
+	return w.mask;
+}
+
 /* The rules (bit 1 << id) the policy's exceptions waive for rq: those of
  * every exception whose lists all match. An image list matches only a
  * request that runs a named image (container or service create); an image
  * ID or unparsable reference matches nothing. */
 static uint32_t waived_rules(const struct policy *p, const struct request *rq)
 {
-	uint32_t mask = 0;
 	enum action a = rq->route.action;
 	const char *image = (a == ACTION_CONTAINER_CREATE ||
 	                     a == ACTION_SERVICE_CREATE ||
@@ -862,20 +1034,9 @@ static uint32_t waived_rules(const struct policy *p, const struct request *rq)
 		imageref_clear(&ref);
 		have_ref = false;
 	}
-	for (size_t i = 0; i < p->n_exceptions; i++) {
-		const struct policy_exception *e = &p->exceptions[i];
-		if ((e->n_users > 0 || e->n_groups > 0) &&
-		    !exception_user(p, e, rq->user))
-			continue;
-		if (e->n_images > 0) {
-			bool ok = false;
-			for (size_t j = 0; have_ref && j < e->n_images && !ok; j++)
-				ok = imageref_match(&ref, e->images[j]);
-			if (!ok)
-				continue;
-		}
-		mask |= e->rules;
-	}
+	uint32_t mask = p->ex_index != NULL
+	                    ? waived_indexed(p, rq->user, have_ref ? &ref : NULL)
+	                    : waived_scan(p, rq->user, have_ref ? &ref : NULL);
 	if (have_ref)
 		imageref_clear(&ref);
 	return mask;

@@ -1,6 +1,7 @@
 /* policy: the rule table and the policy's lifetime. Loading lives in
  * policy_load.c. */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -86,36 +87,291 @@ char *policy_join_list(char *const *items, size_t n)
 	return strbuf_detach(&sb);
 }
 
-static int cmp_registry_key(const void *a, const void *b)
+/* n with thousands separators, as the numbers in messages read: 9990 is
+ * "9,990". */
+static void add_count(struct strbuf *sb, size_t n)
 {
-	const struct registry_key *x = a, *y = b;
-	int c = strcmp(x->domain, y->domain);
-	/* Same domain: keep the policy's order. */
-	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+	char digits[24];
+	int len = snprintf(digits, sizeof digits, "%zu", n);
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			strbuf_addc(sb, ',');
+		strbuf_addc(sb, digits[i]);
+	}
+}
+
+/* A message that names every entry of a 10,000-entry list is ~300 KB,
+ * built, escaped and sent for each such deny, and no one reads it: the
+ * first few show the form, the count and the rule say where the rest is. */
+char *policy_list_text(char *const *items, size_t n, enum rule_id rule)
+{
+	if (n <= POLICY_LIST_SHOWN)
+		return policy_join_list(items, n);
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < POLICY_LIST_SHOWN; i++) {
+		if (i > 0)
+			strbuf_adds(&sb, ", ");
+		strbuf_adds(&sb, items[i]);
+	}
+	strbuf_adds(&sb, " and ");
+	add_count(&sb, n - POLICY_LIST_SHOWN);
+	strbuf_addf(&sb, " more listed in the policy's %s rule", rule_name(rule));
+	return strbuf_detach(&sb);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct policy_key *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c != 0)
+		return c;
+	if (x->i != y->i)
+		return (x->i > y->i) - (x->i < y->i);
+	return (x->j > y->j) - (x->j < y->j);
+}
+
+/* strcmp(key, s[0..len)), for an s that goes on past len. */
+static int key_cmp(const char *key, const char *s, size_t len)
+{
+	int c = strncmp(key, s, len);
+	return c != 0 ? c : key[len] != '\0';
+}
+
+void policy_keys_range(const struct policy_keys *k, const char *s, size_t len,
+                       size_t *lo, size_t *hi)
+{
+	size_t a = 0, b = k->n;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (key_cmp(k->v[mid].key, s, len) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	for (b = k->n; a < b;) {
+		size_t mid = a + (b - a) / 2;
+		if (key_cmp(k->v[mid].key, s, len) <= 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*hi = a;
+}
+
+char *policy_name_key(const char *domain, const char *path, size_t *domlen)
+{
+	char *dom = imageref_domain_key(domain);
+	if (dom == NULL)
+		return NULL;
+	*domlen = strlen(dom);
+	char *key = xasprintf("%s/%s", dom, path);
+	free(dom);
+	return key;
+}
+
+size_t policy_keys_under(const struct policy_keys *t, const char *name,
+                         size_t domlen,
+                         bool (*fn)(void *cls, const struct policy_key *k),
+                         void *cls)
+{
+	size_t lo, hi, n = 0, end = domlen;
+
+	if (t->n == 0)
+		return 0;
+	for (;;) {
+		policy_keys_range(t, name, end, &lo, &hi);
+		if (fn == NULL)
+			n += hi - lo;
+		for (; fn != NULL && lo < hi; lo++) {
+			n++;
+			if (fn(cls, &t->v[lo]))
+				return n;
+		}
+		if (name[end] == '\0')
+			return n;
+		end += 1 + strcspn(name + end + 1, "/");
+	}
+}
+
+/* Writes pat's pattern key at out; returns where the next one goes, or
+ * NULL when out of memory. The key is never longer than pat: the domain
+ * key only lower-cases the domain, or shortens index.docker.io. */
+static char *pattern_key(char *out, const char *pat)
+{
+	char *dom = imageref_domain_key(pat);
+	if (dom == NULL)
+		return NULL;
+	const char *rest = strchr(pat, '/');
+	char *next = stpcpy(stpcpy(out, dom), rest ? rest : "") + 1;
+	free(dom);
+	return next;
+}
+
+static void keys_add(struct policy_keys *k, const char *key, size_t i, size_t j)
+{
+	k->v[k->n].key = key;
+	k->v[k->n].i = i;
+	k->v[k->n].j = j;
+	k->n++;
+}
+
+static int keys_alloc(struct policy_keys *k)
+{
+	if (k->n == 0)
+		return 0;
+	k->v = calloc(k->n, sizeof *k->v);
+	k->n = 0; /* counted again as keys_add fills it */
+	return k->v == NULL ? -1 : 0;
+}
+
+static void keys_sort(struct policy_keys *k)
+{
+	if (k->n > 1)
+		qsort(k->v, k->n, sizeof *k->v, cmp_key);
+}
+
+static void exception_index_free(struct exception_index *x)
+{
+	if (x == NULL)
+		return;
+	free(x->user_groups.v);
+	for (int k = 0; k < 2; k++) {
+		free(x->users[k].v);
+		free(x->groups[k].v);
+		free(x->images[k].v);
+	}
+	free(x->keys);
+	free(x);
+}
+
+/* Adds e's entries to the tables (or, with fill false, only counts them,
+ * for keys_alloc). keys is where the next pattern key goes. */
+static int exception_index_add(struct exception_index *x, size_t i,
+                               const struct policy_exception *e, bool fill,
+                               char **keys)
+{
+	bool who = e->n_users > 0 || e->n_groups > 0, what = e->n_images > 0;
+	int k = who && what ? EX_BOTH : EX_ONE;
+
+	if (!who && !what) {
+		/* Only empty lists (users: []): it names no one, so it waives
+		 * its rules for everyone, as the loop over every exception
+		 * always did. */
+		if (fill)
+			x->always |= e->rules;
+		return 0;
+	}
+	if (!fill) {
+		x->users[k].n += e->n_users;
+		x->groups[k].n += e->n_groups;
+		x->images[k].n += e->n_images;
+		return 0;
+	}
+	for (size_t u = 0; u < e->n_users; u++)
+		keys_add(&x->users[k], e->users[u], i, 0);
+	for (size_t g = 0; g < e->n_groups; g++)
+		keys_add(&x->groups[k], e->groups[g], i, 0);
+	for (size_t m = 0; m < e->n_images; m++) {
+		char *key = *keys;
+		if ((*keys = pattern_key(key, e->images[m])) == NULL)
+			return -1;
+		keys_add(&x->images[k], key, i, m);
+	}
+	return 0;
+}
+
+/* See struct exception_index. Built in two passes: count, then fill. */
+static int exception_index_build(struct policy *p)
+{
+	struct exception_index *x = calloc(1, sizeof *x);
+	size_t keylen = 0;
+	char *next;
+
+	if (x == NULL)
+		return -1;
+	p->ex_index = x;
+	for (size_t g = 0; g < p->n_groups; g++)
+		x->user_groups.n += p->groups[g].n_users;
+	for (size_t i = 0; i < p->n_exceptions; i++) {
+		exception_index_add(x, i, &p->exceptions[i], false, NULL);
+		for (size_t m = 0; m < p->exceptions[i].n_images; m++)
+			keylen += strlen(p->exceptions[i].images[m]) + 1;
+	}
+	if (keys_alloc(&x->user_groups) < 0)
+		return -1;
+	for (int k = 0; k < 2; k++)
+		if (keys_alloc(&x->users[k]) < 0 || keys_alloc(&x->groups[k]) < 0 ||
+		    keys_alloc(&x->images[k]) < 0)
+			return -1;
+	if (keylen > 0 && (x->keys = malloc(keylen)) == NULL)
+		return -1;
+	next = x->keys;
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (size_t u = 0; u < p->groups[g].n_users; u++)
+			keys_add(&x->user_groups, p->groups[g].users[u], g, 0);
+	for (size_t i = 0; i < p->n_exceptions; i++)
+		if (exception_index_add(x, i, &p->exceptions[i], true, &next) < 0)
+			return -1;
+	keys_sort(&x->user_groups);
+	for (int k = 0; k < 2; k++) {
+		keys_sort(&x->users[k]);
+		keys_sort(&x->groups[k]);
+		keys_sort(&x->images[k]);
+	}
+	return 0;
+}
+
+/* By pattern key, not by domain alone: 10,000 entries under one host
+ * (docker.io/org-N) would otherwise all be tried for every image of that
+ * host. */
+static int registries_index_build(struct policy *p)
+{
+	struct policy_keys *t = calloc(1, sizeof *t);
+	size_t keylen = 0;
+
+	if (t == NULL)
+		return -1;
+	p->reg_index = t;
+	for (size_t i = 0; i < p->n_registries; i++)
+		keylen += strlen(p->registries[i]) + 1;
+	t->n = p->n_registries;
+	if (keys_alloc(t) < 0 ||
+	    (keylen > 0 && (p->reg_keys = malloc(keylen)) == NULL))
+		return -1;
+	char *next = p->reg_keys;
+	for (size_t i = 0; i < p->n_registries; i++) {
+		char *key = next;
+		if ((next = pattern_key(key, p->registries[i])) == NULL)
+			return -1;
+		keys_add(t, key, i, 0);
+	}
+	keys_sort(t);
+	return 0;
 }
 
 /* The lists a deny message names are the same for every request, and the
- * registries a request can match are those of its domain: both are worked
- * out once here, so that a decision costs the same with 10 entries as with
- * 10,000. */
+ * registries and exceptions a request can match are found by its image
+ * and user: all are worked out once here, so that a decision costs the
+ * same with 10 entries as with 10,000. */
 int policy_index(struct policy *p)
 {
+	/* capabilities.allow is not capped: it holds at most the kernel's
+	 * ~40 capability names, and the developer asking for one is best
+	 * served by seeing exactly which are allowed. */
 	p->cap_allow_text = policy_join_list(p->cap_allow, p->n_cap_allow);
-	p->registries_text = policy_join_list(p->registries, p->n_registries);
-	if (p->cap_allow_text == NULL || p->registries_text == NULL)
+	p->registries_text = policy_list_text(p->registries, p->n_registries,
+	                                      RULE_REGISTRIES);
+	p->mounts_allow_text = policy_list_text(p->mounts_allow, p->n_mounts_allow,
+	                                        RULE_HOST_MOUNTS);
+	p->sysctls_text = policy_list_text(p->sysctls, p->n_sysctls,
+	                                   RULE_SECURITY_PROFILES);
+	if (p->cap_allow_text == NULL || p->registries_text == NULL ||
+	    p->mounts_allow_text == NULL || p->sysctls_text == NULL)
 		return -1;
-	if (p->n_registries == 0)
-		return 0;
-	p->reg_index = calloc(p->n_registries, sizeof *p->reg_index);
-	if (p->reg_index == NULL)
+	if (p->n_exceptions > 0 && exception_index_build(p) < 0)
 		return -1;
-	for (size_t i = 0; i < p->n_registries; i++) {
-		p->reg_index[i].i = i;
-		if ((p->reg_index[i].domain = imageref_domain_key(p->registries[i])) == NULL)
-			return -1;
-	}
-	qsort(p->reg_index, p->n_registries, sizeof *p->reg_index, cmp_registry_key);
-	return 0;
+	return registries_index_build(p);
 }
 
 static void policy_destroy(struct policy *p)
@@ -136,10 +392,13 @@ static void policy_destroy(struct policy *p)
 	free(p->source);
 	free(p->cap_allow_text);
 	free(p->registries_text);
+	free(p->mounts_allow_text);
+	free(p->sysctls_text);
 	if (p->reg_index != NULL)
-		for (size_t i = 0; i < p->n_registries; i++)
-			free(p->reg_index[i].domain);
+		free(p->reg_index->v);
 	free(p->reg_index);
+	free(p->reg_keys);
+	exception_index_free(p->ex_index);
 	for (size_t i = 0; i < p->n_cap_allow; i++)
 		free(p->cap_allow[i]);
 	free(p->cap_allow);

@@ -1,6 +1,8 @@
 /* eval + decision: the exact text each reason renders to (what the user
  * reads in their terminal), and how enforced and audit-only violations are
  * laid out. Verdicts over whole requests live in tests/verdicts. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,6 +287,305 @@ START_TEST(test_eval_actions)
 }
 END_TEST
 
+/* A policy of n registries "registry-NNNNN.example.net/team". */
+static struct policy *registries_policy(int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	fputs("version: 1\nrules:\n  registries:\n    allow:\n", o);
+	for (int i = 0; i < n; i++)
+		fprintf(o, "      - registry-%05d.example.net/team\n", i);
+	fclose(o);
+	struct policy_errors errs = {0};
+	struct policy *p = policy_load_buffer("regs", buf, len, &errs);
+	ck_assert_msg(p != NULL, "%s", errs.n ? errs.msg[0] : "?");
+	free(buf);
+	return p;
+}
+
+static char *judge(const struct policy *p, struct request *rq)
+{
+	struct decision d;
+	eval_request(p, rq, &d);
+	ck_assert(!d.allow);
+	char *msg = decision_message(&d);
+	decision_clear(&d);
+	return msg;
+}
+
+#define TEN_REGISTRIES                                                         \
+	"registry-00000.example.net/team, registry-00001.example.net/team, "   \
+	"registry-00002.example.net/team, registry-00003.example.net/team, "   \
+	"registry-00004.example.net/team, registry-00005.example.net/team, "   \
+	"registry-00006.example.net/team, registry-00007.example.net/team, "   \
+	"registry-00008.example.net/team, registry-00009.example.net/team"
+
+/* With 10,000 registries every message that lists them names ten and
+ * says how many more, on the source routes and the target routes alike,
+ * and a policy built by hand (no index) says the same. */
+START_TEST(test_registries_capped)
+{
+	struct policy *p = registries_policy(10000);
+	struct request rq = {0};
+	char image[] = "evil.example.org/app:1", name[] = "evil.example.org/x";
+	const char *more = " and 9,990 more listed in the policy's registries rule";
+	char want[1024];
+
+	rq.body_status = BODY_OK;
+	rq.route.action = ACTION_CONTAINER_CREATE;
+	rq.create.image = image;
+	snprintf(want, sizeof want,
+	         "1 policy violation:\n[registries] image evil.example.org/app is "
+	         "not from an approved registry; use an image under one of: %s%s",
+	         TEN_REGISTRIES, more);
+	char *msg = judge(p, &rq);
+	ck_assert_str_eq(msg, want);
+	free(msg);
+
+	/* Without the texts policy_index built, the same words. */
+	char *saved = p->registries_text;
+	p->registries_text = NULL;
+	msg = judge(p, &rq);
+	ck_assert_str_eq(msg, want);
+	free(msg);
+	p->registries_text = saved;
+
+	rq.create.image = NULL;
+	rq.route.action = ACTION_IMAGE_PUSH;
+	rq.route.param = name;
+	snprintf(want, sizeof want,
+	         "1 policy violation:\n[registries] image name evil.example.org/x "
+	         "is not under an approved registry; name, push and build images "
+	         "only under one of: %s%s",
+	         TEN_REGISTRIES, more);
+	msg = judge(p, &rq);
+	ck_assert_str_eq(msg, want);
+	free(msg);
+	policy_unref(p);
+
+	/* Ten entries: the whole list, as ever. */
+	p = registries_policy(10);
+	msg = judge(p, &rq);
+	ck_assert_str_eq(msg, "1 policy violation:\n[registries] image name "
+	                      "evil.example.org/x is not under an approved "
+	                      "registry; name, push and build images only under "
+	                      "one of: " TEN_REGISTRIES);
+	free(msg);
+	policy_unref(p);
+}
+END_TEST
+
+/* The rule ids of d's violations, as a bit set. */
+static uint32_t violated(const struct decision *d)
+{
+	uint32_t m = 0;
+	for (size_t i = 0; i < d->n; i++)
+		m |= (uint32_t)1 << d->v[i].rule;
+	return m;
+}
+
+/* Patterns and images for the index tests: look-alikes, case, Docker
+ * Hub's spellings, IDs, nothing. */
+static const char *const users[] = {"u0", "u1", "u2", "u3", "u4", "U0"};
+static const char *const patterns[] = {
+    "registry.example.com",        "registry.example.com/a",
+    "registry.example.com/a/b",    "Registry.Example.COM/a",
+    "registry.example.com/ab",     "index.docker.io/library",
+    "docker.io/library/nginx",     "docker.io",
+    "ghcr.io/x",                   "localhost:5000/a",
+    "registry.example.com.evil.io"};
+static const char *const images[] = {
+    "registry.example.com/a/b/c:1", "registry.example.com/a:1",
+    "registry.example.com/ab:1",    "registry.example.com/a/bc:1",
+    "nginx:1",                      "docker.io/library/nginx:latest",
+    "nginx/other:1",                "ghcr.io/x/y:1",
+    "ghcr.io/xy:1",                 "localhost:5000/a/b:1",
+    "registry.example.com.evil.io/a:1",
+    "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "abc123",                       "INVALID//x",
+    "Registry.Example.COM/a/x:1",   "index.docker.io/library/nginx:1",
+    "INDEX.DOCKER.IO/library/x:1",  "docker.io/a:1",
+    "localhost:5000/a:1",           ""};
+
+static unsigned rnd_state = 12345;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 16) % n;
+}
+
+/* Exceptions through the index (a loaded policy) decide exactly as
+ * through the scan of every exception (the same policy without its
+ * index), over random policies mixing users, groups, images, both, empty
+ * lists and look-alike patterns, and requests from every user with every
+ * image. */
+START_TEST(test_exception_index_same)
+{
+	static const char *const rules[] = {"no-root", "read-only-rootfs",
+	                                    "privileged", "registries",
+	                                    "image-tags", "exec"};
+	size_t checked = 0;
+
+	for (int round = 0; round < 150; round++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *o = open_memstream(&buf, &len);
+		fputs("version: 1\nrules:\n  no-root: deny\n"
+		      "  read-only-rootfs: deny\n  privileged: deny\n"
+		      "  registries: {allow: [registry.example.com/a]}\n"
+		      "  image-tags: deny\n  exec: deny\ngroups:\n", o);
+		for (int g = 0; g < 4; g++) {
+			fprintf(o, "  g%d: [", g);
+			for (int u = 0, n = 0; u < 6; u++)
+				if (rnd(3) == 0)
+					fprintf(o, "%s%s", n++ ? ", " : "", users[u]);
+			fputs("]\n", o);
+		}
+		fputs("exceptions:\n", o);
+		for (int e = 0, ne = 1 + (int)rnd(40); e < ne; e++) {
+			/* Each list: absent, empty, or one to three names. */
+			unsigned shape = rnd(8);
+			fputs("  - {", o);
+			const char *lists[3] = {"users", "groups", "images"};
+			int given = 0;
+			for (int l = 0; l < 3; l++) {
+				if (!((shape >> l) & 1))
+					continue;
+				fprintf(o, "%s: [", lists[l]);
+				for (int k = 0, nk = (int)rnd(4); k < nk; k++) {
+					if (k)
+						fputs(", ", o);
+					if (l == 0)
+						fputs(users[rnd(6)], o);
+					else if (l == 1)
+						fprintf(o, "g%u", rnd(4));
+					else
+						fputs(patterns[rnd(sizeof patterns /
+						                    sizeof patterns[0])],
+						      o);
+				}
+				fputs("], ", o);
+				given++;
+			}
+			if (given == 0)
+				fprintf(o, "users: [%s], ", users[rnd(6)]);
+			fprintf(o, "rules: [%s, %s]}\n", rules[rnd(6)], rules[rnd(6)]);
+		}
+		fclose(o);
+		struct policy_errors errs = {0};
+		struct policy *p = policy_load_buffer("random", buf, len, &errs);
+		ck_assert_msg(p != NULL, "%s\n%s", errs.n ? errs.msg[0] : "?", buf);
+		ck_assert_ptr_nonnull(p->ex_index);
+
+		for (size_t u = 0; u <= 7; u++) {
+			const char *user = u < 6 ? users[u] : u == 6 ? "" : NULL;
+			for (size_t i = 0; i <= sizeof images / sizeof images[0]; i++) {
+				char image[128] = "", root[] = "0";
+				struct request rq = {0};
+				struct decision d1, d2;
+				rq.user = user;
+				rq.body_status = BODY_OK;
+				if (i < sizeof images / sizeof images[0]) {
+					rq.route.action = ACTION_CONTAINER_CREATE;
+					snprintf(image, sizeof image, "%s", images[i]);
+					rq.create.image = image;
+					rq.create.user = root;
+					rq.create.privileged = true;
+				} else {
+					rq.route.action = ACTION_EXEC_CREATE;
+					rq.exec.user = root;
+				}
+				eval_request(p, &rq, &d1);
+				struct exception_index *x = p->ex_index;
+				p->ex_index = NULL;
+				eval_request(p, &rq, &d2);
+				p->ex_index = x;
+				ck_assert_msg(violated(&d1) == violated(&d2) &&
+				                  d1.allow == d2.allow,
+				              "user %s image %s: indexed %#x, scanned %#x\n%s",
+				              user ? user : "(none)", image,
+				              violated(&d1), violated(&d2), buf);
+				decision_clear(&d1);
+				decision_clear(&d2);
+				checked++;
+			}
+		}
+		policy_unref(p);
+		policy_errors_clear(&errs);
+		free(buf);
+	}
+	ck_assert_uint_gt(checked, 10000);
+}
+END_TEST
+
+/* registries through the index decide exactly as through the scan of
+ * every entry, on random lists, for runs, pulls and tags. */
+START_TEST(test_registry_index_same)
+{
+	size_t checked = 0;
+
+	for (int round = 0; round < 200; round++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *o = open_memstream(&buf, &len);
+		fputs("version: 1\nrules:\n  registries:\n    allow: [", o);
+		for (int k = 0, nk = (int)rnd(6); k < nk; k++)
+			fprintf(o, "%s%s", k ? ", " : "",
+			        patterns[rnd(sizeof patterns / sizeof patterns[0])]);
+		fputs("]\n", o);
+		fclose(o);
+		struct policy_errors errs = {0};
+		struct policy *p = policy_load_buffer("random", buf, len, &errs);
+		ck_assert_msg(p != NULL, "%s\n%s", errs.n ? errs.msg[0] : "?", buf);
+		ck_assert_ptr_nonnull(p->reg_index);
+
+		for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
+			for (int route = 0; route < 3; route++) {
+				char image[128], tag[] = "repo";
+				struct query_param q = {tag, image};
+				struct request rq = {0};
+				struct decision d1, d2;
+				snprintf(image, sizeof image, "%s", images[i]);
+				rq.body_status = BODY_OK;
+				if (route == 0) {
+					rq.route.action = ACTION_CONTAINER_CREATE;
+					rq.create.image = image;
+				} else if (route == 1) {
+					rq.route.action = ACTION_PLUGIN_PULL;
+					q.key = (char *)(uintptr_t)"remote";
+					rq.route.query = &q;
+					rq.route.nquery = 1;
+				} else {
+					rq.route.action = ACTION_COMMIT;
+					rq.route.query = &q;
+					rq.route.nquery = 1;
+				}
+				eval_request(p, &rq, &d1);
+				struct policy_keys *x = p->reg_index;
+				p->reg_index = NULL;
+				eval_request(p, &rq, &d2);
+				p->reg_index = x;
+				ck_assert_msg(d1.allow == d2.allow && d1.n == d2.n &&
+				                  (d1.n == 0 || d1.v[0].reason == d2.v[0].reason),
+				              "image %s route %d: indexed %s, scanned %s\n%s",
+				              image, route, d1.allow ? "allow" : "deny",
+				              d2.allow ? "allow" : "deny", buf);
+				checked += d1.allow;
+				decision_clear(&d1);
+				decision_clear(&d2);
+			}
+		}
+		policy_unref(p);
+		policy_errors_clear(&errs);
+		free(buf);
+	}
+	/* Allowed ones too, or the lists matched nothing. */
+	ck_assert_uint_gt(checked, 100);
+}
+END_TEST
+
 Suite *eval_suite(void)
 {
 	Suite *s = suite_create("eval");
@@ -295,6 +596,9 @@ Suite *eval_suite(void)
 	tcase_add_test(tc, test_message_layout);
 	tcase_add_test(tc, test_single_violation_singular);
 	tcase_add_test(tc, test_eval_actions);
+	tcase_add_test(tc, test_registries_capped);
+	tcase_add_test(tc, test_exception_index_same);
+	tcase_add_test(tc, test_registry_index_same);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -396,6 +396,93 @@ START_TEST(test_buffer_api)
 }
 END_TEST
 
+/* Deny messages name at most POLICY_LIST_SHOWN entries of a list: up to
+ * that it is the whole list as before, past it the first ten, how many
+ * more (with thousands separators) and the rule that lists them. */
+START_TEST(test_list_text)
+{
+	enum { BIG = 1000010 };
+	char **items = malloc(BIG * sizeof *items);
+	char names[11][8];
+	ck_assert_ptr_nonnull(items);
+	for (int i = 0; i < 11; i++)
+		snprintf(names[i], sizeof names[i], "r%02d", i);
+	for (size_t i = 0; i < BIG; i++)
+		items[i] = names[i < 11 ? i : 10];
+	const char *ten = "r00, r01, r02, r03, r04, r05, r06, r07, r08, r09";
+	static const struct {
+		size_t n;
+		enum rule_id rule;
+		const char *more; /* after the first ten; NULL: the whole list */
+	} cases[] = {
+	    {11, RULE_REGISTRIES, " and 1 more listed in the policy's registries rule"},
+	    {1010, RULE_REGISTRIES, " and 1,000 more listed in the policy's registries rule"},
+	    {10000, RULE_REGISTRIES, " and 9,990 more listed in the policy's registries rule"},
+	    {BIG, RULE_REGISTRIES, " and 1,000,000 more listed in the policy's registries rule"},
+	    {110, RULE_HOST_MOUNTS, " and 100 more listed in the policy's host-mounts rule"},
+	    {12, RULE_SECURITY_PROFILES, " and 2 more listed in the policy's security-profiles rule"},
+	};
+	char *got = policy_list_text(items, 0, RULE_REGISTRIES);
+	ck_assert_str_eq(got, "nothing");
+	free(got);
+	got = policy_list_text(items, 1, RULE_REGISTRIES);
+	ck_assert_str_eq(got, "r00");
+	free(got);
+	for (size_t n = 0; n <= POLICY_LIST_SHOWN; n++) {
+		char *joined = policy_join_list(items, n);
+		got = policy_list_text(items, n, RULE_REGISTRIES);
+		ck_assert_str_eq(got, joined);
+		free(joined);
+		free(got);
+	}
+	got = policy_list_text(items, 10, RULE_REGISTRIES);
+	ck_assert_str_eq(got, ten);
+	free(got);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char want[256];
+		snprintf(want, sizeof want, "%s%s", ten, cases[i].more);
+		got = policy_list_text(items, cases[i].n, cases[i].rule);
+		ck_assert_str_eq(got, want);
+		free(got);
+	}
+	free(items);
+}
+END_TEST
+
+/* policy_index builds the capped texts once, at load. */
+START_TEST(test_list_text_at_load)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	fputs("version: 1\nrules:\n  registries:\n    allow:\n", o);
+	for (int i = 0; i < 10000; i++)
+		fprintf(o, "      - registry-%05d.example.net/team\n", i);
+	fputs("  host-mounts:\n    allow: [/a, /b]\n"
+	      "  security-profiles:\n    sysctls: [net.core.somaxconn]\n", o);
+	fclose(o);
+	struct policy_errors errs = {0};
+	struct policy *p = policy_load_buffer("big", buf, len, &errs);
+	ck_assert_msg(p != NULL, "%s", errs.n ? errs.msg[0] : "?");
+	ck_assert_str_eq(p->registries_text,
+	                 "registry-00000.example.net/team, "
+	                 "registry-00001.example.net/team, "
+	                 "registry-00002.example.net/team, "
+	                 "registry-00003.example.net/team, "
+	                 "registry-00004.example.net/team, "
+	                 "registry-00005.example.net/team, "
+	                 "registry-00006.example.net/team, "
+	                 "registry-00007.example.net/team, "
+	                 "registry-00008.example.net/team, "
+	                 "registry-00009.example.net/team and 9,990 more listed "
+	                 "in the policy's registries rule");
+	ck_assert_str_eq(p->mounts_allow_text, "/a, /b");
+	ck_assert_str_eq(p->sysctls_text, "net.core.somaxconn");
+	policy_unref(p);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_parse_memory)
 {
 	static const struct {
@@ -590,6 +677,8 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, test_size_limit_exact);
 	tcase_add_test(tc, test_cannot_open);
 	tcase_add_test(tc, test_buffer_api);
+	tcase_add_test(tc, test_list_text);
+	tcase_add_test(tc, test_list_text_at_load);
 	tcase_add_test(tc, test_parse_memory);
 	tcase_add_test(tc, test_parse_cpus);
 	tcase_add_loop_test(tc, test_api_match, 0,

@@ -15,6 +15,7 @@
  *   expect:   allow | deny ID...   the verdict and the set of [ids] in Msg
  *   audit:    ID...                rule ids the audit line lists as audit-only
  *   msg:      text that must appear in Msg (repeatable)
+ *   line:     a line Msg must hold exactly, start to end (repeatable)
  *   self-name: a name of dockgate itself, as serve --self-name (repeatable;
  *             default "dockgate", as serve)
  */
@@ -39,6 +40,8 @@ struct vcase {
 	char *expect, *audit;
 	char *msg[MAX_MSGS];
 	int nmsg;
+	char *line[MAX_MSGS];
+	int nline;
 	char *self[MAX_MSGS];
 	int nself;
 };
@@ -58,6 +61,8 @@ static void case_free(struct vcase *c)
 	free(c->audit);
 	for (int i = 0; i < c->nmsg; i++)
 		free(c->msg[i]);
+	for (int i = 0; i < c->nline; i++)
+		free(c->line[i]);
 	for (int i = 0; i < c->nself; i++)
 		free(c->self[i]);
 }
@@ -107,6 +112,8 @@ static void case_parse(const char *path, struct vcase *c)
 			c->audit = v;
 		else if (strcmp(k, "msg") == 0 && c->nmsg < MAX_MSGS)
 			c->msg[c->nmsg++] = v;
+		else if (strcmp(k, "line") == 0 && c->nline < MAX_MSGS)
+			c->line[c->nline++] = v;
 		else if (strcmp(k, "self-name") == 0 && c->nself < MAX_MSGS)
 			c->self[c->nself++] = v;
 		else
@@ -203,6 +210,19 @@ static char *ids_sorted(const char *list)
 	return out;
 }
 
+/* True when one '\n'-separated line of msg is exactly line. */
+static bool has_line(const char *msg, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *l = msg; l != NULL; l = strchr(l, '\n')) {
+		if (*l == '\n')
+			l++;
+		if (strncmp(l, line, n) == 0 && (l[n] == '\n' || l[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 START_TEST(test_verdict)
 {
 	const char *path = cases.gl_pathv[_i];
@@ -262,6 +282,11 @@ START_TEST(test_verdict)
 	for (int i = 0; i < c.nmsg; i++)
 		ck_assert_msg(msg != NULL && strstr(msg, c.msg[i]) != NULL,
 		              "%s: Msg lacks \"%s\": %s", path, c.msg[i],
+		              msg ? msg : "(none)");
+
+	for (int i = 0; i < c.nline; i++)
+		ck_assert_msg(msg != NULL && has_line(msg, c.line[i]),
+		              "%s: Msg has no line \"%s\": %s", path, c.line[i],
 		              msg ? msg : "(none)");
 
 	/* The audit line: audit= lists the audit-only rules. */
