@@ -1550,6 +1550,24 @@ static void load_exception(struct loader *ld, yaml_node_t *n,
 	if (k.val[4] != NULL && k.val[4]->type != YAML_SCALAR_NODE)
 		load_err_at(ld, k.val[4]->start_mark, "expected a text for 'reason', "
 		            "got %s", load_describe(&q, k.val[4]));
+	/* An empty list is not "anyone": a waiver for nobody is a mistake,
+	 * and read as no condition it would waive the rules for everyone. */
+	static const char *const list_names[] = {"users", "groups", "images",
+	                                         "rules"};
+	size_t counts[] = {e->n_users, e->n_groups, e->n_images,
+	                   e->rules != 0 ? 1 : 0};
+	for (int i = 0; i < 4; i++) {
+		if (k.val[i] == NULL || k.val[i]->type != YAML_SEQUENCE_NODE ||
+		    k.val[i]->data.sequence.items.top !=
+		        k.val[i]->data.sequence.items.start || counts[i] != 0)
+			continue;
+		load_err_at(ld, k.val[i]->start_mark,
+		            i < 3 ? "an empty '%s' list in an exception matches "
+		                    "nobody; name who it is for, or remove the key"
+		                  : "an empty '%s' list in an exception waives "
+		                    "nothing; name the rules it waives",
+		            list_names[i]);
+	}
 	if (k.val[3] == NULL)
 		load_err_at(ld, n->start_mark, "an exception needs a 'rules' list");
 	if (k.val[0] == NULL && k.val[1] == NULL && k.val[2] == NULL)
