@@ -70,6 +70,11 @@ $(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libdockgate.a
 $(BUILD)/loadgen: tests/bench/loadgen.c | $(BUILD)/obj
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
+# The do-nothing authorization plugin the dockerd overhead is measured
+# against (tests/bench/dockerd-overhead.sh): libc only.
+$(BUILD)/nullplugin: tests/bench/nullplugin.c | $(BUILD)/obj
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 $(BUILD)/obj $(BUILD)/unit:
 	mkdir -p $@
 
@@ -110,9 +115,9 @@ soak: $(BUILD)/dockgate $(BUILD)/loadgen
 # Needs root for the dockerd part (BENCH_DOCKER_RUNS=0 skips it).
 bench:
 	contrib/install-deps.sh build bench e2e
-	$(MAKE) all $(BUILD)/loadgen
+	$(MAKE) all $(BUILD)/loadgen $(BUILD)/nullplugin
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate LOADGEN=$(CURDIR)/$(BUILD)/loadgen \
-		tests/bench/bench.sh
+		NULLPLUGIN=$(CURDIR)/$(BUILD)/nullplugin tests/bench/bench.sh
 
 # Hostile clients against the running daemon, and hostile policy files.
 robustness: $(BUILD)/dockgate
