@@ -13,7 +13,8 @@ struct server_config {
 	int listen_fd;           /* an inherited listening socket, or -1 */
 	unsigned threads;        /* worker threads; 0 = number of CPUs */
 	size_t max_body;         /* bytes; larger AuthZ requests are denied */
-	unsigned idle_timeout;   /* seconds before an idle connection closes */
+	unsigned idle_timeout;   /* seconds before an idle connection closes,
+	                          * until its first reply (then never) */
 	FILE *log;               /* decision log; NULL for none */
 	const struct decide_opts *opts; /* borrowed; must outlive the server */
 	const struct decide_hooks *hooks; /* audit log, metrics; NULL for none */

@@ -79,6 +79,24 @@ static enum endpoint endpoint_of(const char *url)
 	return EP_UNKNOWN;
 }
 
+/* A connection that has had an answer is dockerd's keep-alive connection,
+ * and only dockerd may close it. Its plugin client (Go's http.Transport,
+ * no IdleConnTimeout) keeps idle connections forever and cannot replay a
+ * POST: when our idle timeout closes one just as dockerd reuses it, that
+ * call fails with "connection reset by peer", dockerd sleeps a second and
+ * sends it again with an empty body, and we deny it ([authz-request]).
+ * With --idle-timeout 1, 46 of 150 calls spaced 0.99 to 1.01 s apart
+ * failed that way. So the timeout is lifted at the first reply; it still
+ * closes connections that stay silent or stall before one. dockerd keeps
+ * at most two idle connections per plugin. */
+static void keep_until_client_closes(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+	if (ci == NULL || ci->connection_timeout != 0)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+}
+
 /* Queues a reply. When must_free, body is a malloc'd string MHD frees. */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
                              const char *body, bool must_free)
@@ -95,6 +113,8 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
 	                        "application/vnd.docker.plugins.v1.2+json");
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
+	if (ret == MHD_YES)
+		keep_until_client_closes(conn);
 	return ret;
 }
 
