@@ -3,13 +3,15 @@
 # {"Allow":true}), in one invocation so the figures compare; prints a table
 # and writes it to $BENCH_OUT.
 #
-#   DOCKGATE=build/dockgate LOADGEN=build/loadgen tests/bench/bench.sh
+#   DOCKGATE=build/dockgate LOADGEN=build/loadgen NULLPLUGIN=build/nullplugin \
+#       tests/bench/bench.sh
 #
 # Environment (defaults in brackets):
 #   BENCH_SECS [3]      seconds per measured run (after 0.5 s warm-up)
 #   BENCH_ROUNDS [3]    runs per figure, nginx and dockgate alternating;
 #                       the median is reported
-#   BENCH_DOCKER_RUNS [50]  docker ps/create runs per side (0 skips them;
+#   BENCH_DOCKER_RUNS [200]  rounds of docker ps/create on each of: no
+#                       plugin, the null plugin, dockgate (0 skips them;
 #                       they need root and dockerd)
 #   BENCH_OUT [doc/benchmarks.md]  where the table goes ("" for nowhere)
 set -euo pipefail
@@ -19,7 +21,8 @@ DOCKGATE=${DOCKGATE:-$ROOT/build/dockgate}
 LOADGEN=${LOADGEN:-$ROOT/build/loadgen}
 SECS=${BENCH_SECS:-3}
 ROUNDS=${BENCH_ROUNDS:-3}
-DOCKER_RUNS=${BENCH_DOCKER_RUNS:-50}
+DOCKER_RUNS=${BENCH_DOCKER_RUNS:-200}
+NULLPLUGIN=${NULLPLUGIN:-$ROOT/build/nullplugin}
 OUT=${BENCH_OUT-$ROOT/doc/benchmarks.md}
 POLICY=$ROOT/policies/default.yaml
 CAP=$ROOT/tests/fixtures/captures
@@ -268,17 +271,20 @@ IPD=$(((IRN - IR1) / (20 * ${#files[@]})))
 say "callgrind: $IPD instructions per decision"
 
 # dockerd overhead
-PS_LINE="" CREATE_LINE="" DG_LINE=""
+PS_LINE="" CREATE_LINE="" DG_LINE="" NULL_LINE="" OH_LINE=""
 if [ "$DOCKER_RUNS" -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ] || ! command -v dockerd >/dev/null; then
 		say "skipping dockerd overhead (needs root and dockerd)"
 	else
-		DOCKGATE=$DOCKGATE "$ROOT/tests/bench/dockerd-overhead.sh" "$POLICY" "$DOCKER_RUNS" 5 \
+		DOCKGATE=$DOCKGATE NULLPLUGIN=$NULLPLUGIN \
+			"$ROOT/tests/bench/dockerd-overhead.sh" "$POLICY" "$DOCKER_RUNS" \
 			>"$TMP/overhead.out" 2>"$TMP/overhead.err" ||
 			{ cat "$TMP/overhead.err" >&2; say "dockerd overhead run failed"; exit 1; }
 		PS_LINE=$(grep '^overhead cmd=ps ' "$TMP/overhead.out")
 		CREATE_LINE=$(grep '^overhead cmd=create ' "$TMP/overhead.out")
 		DG_LINE=$(grep '^overhead dockgate ' "$TMP/overhead.out")
+		NULL_LINE=$(grep '^overhead nullplugin ' "$TMP/overhead.out")
+		OH_LINE=$(grep '^dockerd overhead: ' "$TMP/overhead.out")
 	fi
 fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -318,11 +324,15 @@ HWM_MIB=$(awk -v k="$HWM" 'BEGIN { printf "%.1f", k / 1024 }')
 	echo "| peak RSS with 10,000 registries | | $(awk -v k="$HWM10K" 'BEGIN { printf "%.1f", k / 1024 }') MiB | | | |"
 	if [ -n "$PS_LINE" ]; then
 		for l in "$PS_LINE" "$CREATE_LINE"; do
-			c=$(field cmd <<<"$l") a=$(field without_ms <<<"$l") w=$(field with_ms <<<"$l")
-			rr=$(field ratio <<<"$l")
-			echo "| \`docker $c\` median ms, without / with dockgate | | $a / $w | $rr | <= 1.05 | $(verdict "$rr" 1.05 le) |"
+			c=$(field cmd <<<"$l") rr=$(field ratio <<<"$l")
+			echo "| \`docker $c\` median ms, no plugin / null plugin / dockgate | | $(field without_ms <<<"$l") / $(field null_ms <<<"$l") / $(field with_ms <<<"$l") | $rr | <= 1.05 | $(verdict "$rr" 1.05 le) |"
 		done
+		echo "| same, null plugin over no plugin (dockerd's authorization alone), ps / create | | | $(field null_ratio <<<"$PS_LINE") / $(field null_ratio <<<"$CREATE_LINE") | | |"
+		echo "| same, dockgate over null plugin (dockgate's share), ps / create | | | $(field dockgate_vs_null <<<"$PS_LINE") / $(field dockgate_vs_null <<<"$CREATE_LINE") | | |"
+		echo "| their API calls without the CLI, median ms: \`docker ps\` (HEAD /_ping, GET /containers/json), no plugin / null / dockgate | | $(field api_without_ms <<<"$PS_LINE") / $(field api_null_ms <<<"$PS_LINE") / $(field api_with_ms <<<"$PS_LINE") | $(field est_ratio <<<"$PS_LINE") | | |"
+		echo "| same, \`docker create\` (HEAD /_ping, POST /containers/create) | | $(field api_without_ms <<<"$CREATE_LINE") / $(field api_null_ms <<<"$CREATE_LINE") / $(field api_with_ms <<<"$CREATE_LINE") | $(field est_ratio <<<"$CREATE_LINE") | | |"
 		echo "| dockgate's own time in those runs: decisions, mean decide() us | | $(field decisions <<<"$DG_LINE") x $(field mean_decide_us <<<"$DG_LINE") us | | | |"
+		echo "| null plugin: requests, connections dockerd opened | | $(field requests <<<"$NULL_LINE"), $(field connections <<<"$NULL_LINE") | | | |"
 	else
 		echo "| \`docker ps\` / \`docker create\` overhead | | not measured | | <= 1.05 | |"
 	fi
@@ -334,6 +344,7 @@ HWM_MIB=$(awk -v k="$HWM" 'BEGIN { printf "%.1f", k / 1024 }')
 	echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r); $(nginx -v 2>&1 | sed 's/.*: //'), libmicrohttpd $(dpkg-query -W -f='${Version}' libmicrohttpd12 2>/dev/null || echo '?'), jansson $(dpkg-query -W -f='${Version}' libjansson4 2>/dev/null || echo '?')."
 	echo "Load average before / after: $LOAD_BEFORE / $LOAD_AFTER (other work was running on the machine; absolute figures are noisy, the ratios come from runs interleaved in one invocation)."
 	echo "Method: loadgen, keep-alive, one request in flight per connection, the ${#ARGS[@]} captures round-robin ($n_allow allowed), ${SECS} s per run after 0.5 s warm-up, median of $ROUNDS runs alternating nginx and dockgate; dockgate with its default thread count and its decision log to /dev/null; nginx with $(nproc) workers and no access log. $((SECONDS - T0)) s in all."
+	[ -z "$OH_LINE" ] || echo "dockerd overhead: three private dockerds side by side, data on a tmpfs: no plugin, tests/bench/nullplugin (allows everything, nothing else), dockgate; rounds of one \`docker ps\` on each, then one \`docker create\` on each, the order rotating; medians, and ratios as medians of the per-round ratios. The API rows time the same calls with curl, without the CLI's start-up; their ratio column adds the API-level difference to the CLI's time without a plugin. ${OH_LINE#dockerd overhead: }"
 	echo
 	cat "$TMP/table.md"
 } >"$TMP/report.md"
