@@ -13,11 +13,13 @@
 #       tests/bench/dockerd-overhead.sh POLICY [RUNS]
 #
 # Environment: OVERHEAD_API_RUNS [50] rounds of the API-level part;
-# OVERHEAD_DISK set: the dockerds' data on the disk instead of a tmpfs.
+# OVERHEAD_DISK set: the dockerds' data on the disk instead of a tmpfs;
+# OVERHEAD_AA set: the "dockgate" configuration uses the null plugin too,
+# an A/A run whose dockgate_vs_null shows the noise (it should be 1).
 # Needs root.
 #
 # How the noise of a shared, loaded machine is kept down:
-# - The three dockerds run side by side for the whole measurement, and
+# - Three dockerds run side by side for the whole measurement, and
 #   every round times one `docker ps` on each, then one `docker create` on
 #   each, the order rotating from round to round: a burst of load from
 #   elsewhere hits the three within a few hundred milliseconds, and no
@@ -26,6 +28,10 @@
 #   200, not 50: a command's time is mostly the CLI starting, which load
 #   from elsewhere stretches by 20% and more, so 50 left about +-0.03 on a
 #   ratio that must be told from 1.05).
+# - Every ROTATE rounds the configurations move on to the next dockerd
+#   (their authorization chains reloaded with SIGHUP), so that each runs on
+#   every dockerd: one dockerd can be a few percent slower than another
+#   for its whole life, which no pairing within a round cancels.
 # - Their data-roots are on a tmpfs: on the disk, the fsyncs and vfs
 #   copies of a create made its time swing between 50 and 400 ms with
 #   other sessions' I/O, far more than the effect measured.
@@ -77,43 +83,113 @@ SIDES=(none null dockgate)
 NULL_NAME=$E2E_NAME-null
 NULL_SPEC=
 NULL_PID=
-declare -A DPID # side -> its dockerd's pid
+DPID=()        # instance -> its dockerd's pid
+declare -A INST # configuration -> the instance serving it now
+# Rounds between rotations of the configurations over the dockerds.
+ROTATE=10
+API_ROTATE=5
 
-# A private dockerd per side, like e2e_start_dockerd but in $E2E_DIR/ram/SIDE,
-# with a copy of the data-root e2e_build_images filled.
-start_side() {
-	local side=$1 plugin=$2 d=$E2E_DIR/ram/$1 i
+# The plugin a configuration names in "authorization-plugins".
+plugin_of() {
+	case $1 in
+	none) echo "" ;;
+	null) echo "$NULL_NAME" ;;
+	dockgate) if [ -n "${OVERHEAD_AA:-}" ]; then echo "$NULL_NAME"; else echo "$E2E_NAME"; fi ;;
+	esac
+}
+
+# Instance I's daemon.json, with PLUGIN (or none) as its authorization
+# chain: dockerd reads it at start and again on SIGHUP.
+write_config() {
+	local d=$E2E_DIR/ram/d$1 list=""
+	mkdir -p "$d"
+	[ -z "$2" ] || list="\"$2\""
+	printf '{"deprecated-key-path": "%s", "authorization-plugins": [%s]}\n' \
+		"$d/key.json" "$list" >"$d/daemon.json"
+}
+
+# Instance I (0 to 2): a private dockerd like e2e_start_dockerd's, in
+# $E2E_DIR/ram/dI, on a copy of the data-root e2e_build_images filled.
+start_instance() {
+	local d=$E2E_DIR/ram/d$1 i
 	mkdir -p "$d/exec"
 	cp -a "$E2E_DIR/data" "$d/data"
-	printf '{"deprecated-key-path": "%s"}\n' "$d/key.json" >"$d/daemon.json"
-	local args=(
-		--config-file "$d/daemon.json"
-		--data-root "$d/data"
-		--exec-root "$d/exec"
-		--pidfile "$d/dockerd.pid"
-		-H "unix://$d/docker.sock"
-		--bridge=none --iptables=false --ip6tables=false
-		--storage-driver=vfs
-	)
-	[ -z "$plugin" ] || args+=("--authorization-plugin=$plugin")
-	dockerd "${args[@]}" </dev/null >>"$d/dockerd.log" 2>&1 &
-	DPID[$side]=$!
+	: >>"$d/dockerd.log"
+	dockerd --config-file "$d/daemon.json" --data-root "$d/data" \
+		--exec-root "$d/exec" --pidfile "$d/dockerd.pid" \
+		-H "unix://$d/docker.sock" --bridge=none --iptables=false \
+		--ip6tables=false --storage-driver=vfs \
+		</dev/null >>"$d/dockerd.log" 2>&1 &
+	DPID[$1]=$!
 	for ((i = 0; i < E2E_DOCKERD_WAIT * 5; i++)); do
-		kill -0 "${DPID[$side]}" 2>/dev/null || break
+		kill -0 "${DPID[$1]}" 2>/dev/null || break
 		DOCKER_HOST=unix://$d/docker.sock e2e_docker_answers && return 0
 		sleep 0.2
 	done
 	tail -n 25 "$d/dockerd.log" >&2
-	e2e_die "dockerd for '$side' did not come up"
+	e2e_die "dockerd d$1 did not come up"
 }
 
-stop_sides() {
-	local side p
-	for side in "${!DPID[@]}"; do
-		e2e_stop_pid "${DPID[$side]}" "dockerd ($side)"
-		unset "DPID[$side]"
+reloads() { grep -c 'Reloaded configuration' "$E2E_DIR/ram/d$1/dockerd.log" || true; }
+
+# assign ROT [start]: configuration k of SIDES goes to instance (k + ROT)
+# mod 3, so that over the rotations each configuration runs on every
+# dockerd: an A/A run (two dockerds on the null plugin) showed one dockerd
+# 2-3% slower than another for the whole run, which pairing within a
+# round cannot cancel. Running dockerds reload their chain (SIGHUP).
+assign() {
+	local rot=$1 k i side before=()
+	for ((k = 0; k < 3; k++)); do
+		side=${SIDES[$k]}
+		i=$(((k + rot) % 3))
+		INST[$side]=$i
+		write_config "$i" "$(plugin_of "$side")"
+		[ -n "${2:-}" ] && continue
+		before[i]=$(reloads "$i")
+		kill -HUP "${DPID[$i]}"
+	done
+	[ -z "${2:-}" ] || return 0
+	for ((i = 0; i < 3; i++)); do
+		for ((k = 0; k < 300; k++)); do
+			[ "$(reloads "$i")" -gt "${before[$i]}" ] && break
+			sleep 0.05
+		done
+		[ "$(reloads "$i")" -gt "${before[$i]}" ] ||
+			e2e_die "dockerd d$i did not reload its configuration"
+	done
+	# Untimed: the first calls through a new chain (plugin activation).
+	for side in "${SIDES[@]}"; do on "$side" ps; done
+	check_assignment
+}
+
+# dockerd logs the configuration it reloaded without the new chain, so the
+# chains are checked by what reaches dockgate: a GET /info on the dockgate
+# configuration's dockerd must, a GET /version on the other two must not.
+check_assignment() {
+	local side i0 v0 code
+	[ -z "${OVERHEAD_AA:-}" ] || return 0
+	i0=$(grep -c ' path="/info"' "$E2E_DOCKGATE_LOG" || true)
+	v0=$(grep -c ' path="/version"' "$E2E_DOCKGATE_LOG" || true)
+	for side in "${SIDES[@]}"; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$(sock "$side")" \
+			"http://docker/v1.41/$([ "$side" = dockgate ] && echo info || echo version)")
+		[ "$code" = 200 ] || e2e_die "$side: GET /info or /version answered $code"
+	done
+	if [ "$(grep -c ' path="/info"' "$E2E_DOCKGATE_LOG")" != $((i0 + 1)) ] ||
+		[ "$(grep -c ' path="/version"' "$E2E_DOCKGATE_LOG" || true)" != "$v0" ]; then
+		e2e_die "the authorization chains are not where they should be"
+	fi
+}
+
+sock() { echo "$E2E_DIR/ram/d${INST[$1]}/docker.sock"; }
+
+stop_instances() {
+	local i p
+	for i in "${!DPID[@]}"; do
+		e2e_stop_pid "${DPID[$i]}" "dockerd d$i"
+		unset "DPID[$i]"
 		# Its containerd, should dockerd have left it behind.
-		for p in $(pgrep -f -- "$E2E_DIR/ram/$side/exec/containerd/" || true); do
+		for p in $(pgrep -f -- "$E2E_DIR/ram/d$i/exec/containerd/" || true); do
 			e2e_stop_pid "$p" containerd
 		done
 	done
@@ -124,7 +200,7 @@ stop_sides() {
 overhead_cleanup() {
 	local rc=$?
 	set +e
-	stop_sides
+	stop_instances
 	[ -z "$NULL_SPEC" ] || rm -f "$NULL_SPEC"
 	if [ -n "$NULL_PID" ]; then
 		e2e_stop_pid "$NULL_PID" nullplugin
@@ -150,7 +226,7 @@ start_null() {
 on() {
 	local side=$1
 	shift
-	DOCKER_HOST=unix://$E2E_DIR/ram/$side/docker.sock timeout 60 docker "$@" >/dev/null
+	DOCKER_HOST=unix://$(sock "$side") timeout 60 docker "$@" >/dev/null
 }
 
 # timed SIDE CMD NAME: runs `on SIDE CMD...`, appends its wall time in µs
@@ -170,7 +246,7 @@ clean_all() {
 	local side code
 	for side in "${SIDES[@]}"; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
-			--unix-socket "$E2E_DIR/ram/$side/docker.sock" \
+			--unix-socket "$(sock "$side")" \
 			http://docker/v1.41/containers/prune)
 		[ "$code" = 200 ] || e2e_die "$side: container prune answered $code"
 	done
@@ -193,7 +269,7 @@ round() {
 # $E2E_DIR/SIDE.api-CMD. Dies unless every call succeeded.
 api_batch() {
 	local side=$1 cmd=$2 i args=()
-	local c=(-s -o /dev/null --unix-socket "$E2E_DIR/ram/$side/docker.sock"
+	local c=(-s -o /dev/null --unix-socket "$(sock "$side")"
 		-w '%{http_code} %{time_total}\n')
 	for ((i = 0; i < API_BATCH; i++)); do
 		((i == 0)) || args+=(--next)
@@ -261,11 +337,10 @@ main() {
 	e2e_plugin_spec_discovery
 	e2e_start_dockgate "$POLICY"
 	start_null
-	start_side none ""
-	start_side null "$NULL_NAME"
-	start_side dockgate "$E2E_NAME"
-
-	local r side t0=$SECONDS
+	local i r side t0=$SECONDS
+	assign 0 start
+	for ((i = 0; i < 3; i++)); do start_instance "$i"; done
+	check_assignment
 	# Warm-up, not timed: each dockerd's caches, its plugin connection.
 	for side in "${SIDES[@]}"; do
 		on "$side" ps
@@ -275,10 +350,12 @@ main() {
 	local load0 load1
 	load0=$(cut -d' ' -f1-3 /proc/loadavg)
 	for ((r = 0; r < RUNS; r++)); do
+		[ $((r % ROTATE)) != 0 ] || [ "$r" = 0 ] || assign $((r / ROTATE))
 		round "$r"
 		[ $(((r + 1) % CLEAN)) != 0 ] || clean_all
 	done
 	for ((r = 0; r < API_RUNS; r++)); do
+		[ $((r % API_ROTATE)) != 0 ] || assign $((r / API_ROTATE))
 		api_round "$r"
 		clean_all
 	done
@@ -300,7 +377,7 @@ main() {
 	done
 	sed -n 's/.* dockgate: .* latency_us=\([0-9]*\)$/\1/p' "$E2E_DOCKGATE_LOG" |
 		awk '{ n++; s += $1 } END { printf "overhead dockgate decisions=%d mean_decide_us=%.1f\n", n, n ? s / n : 0 }'
-	stop_sides
+	stop_instances
 	e2e_stop_pid "$NULL_PID" nullplugin
 	NULL_PID=
 	sed -n 's/^nullplugin: connections=\([0-9]*\) requests=\([0-9]*\).*/overhead nullplugin connections=\1 requests=\2/p' \
