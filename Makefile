@@ -22,7 +22,7 @@ MANDIR ?= $(PREFIX)/share/man
 PLUGIN_NAME ?= dockgate
 PLUGIN_POLICY ?= policies/default.yaml
 
-PKGS = libmicrohttpd jansson yaml-0.1 libcrypto libcurl
+PKGS = libmicrohttpd jansson yaml-0.1 libmd libcurl
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
        -Wstrict-prototypes -Wmissing-prototypes
 # Lazily expanded: pkg-config runs only when a compile needs it, so `make

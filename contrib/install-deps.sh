@@ -5,7 +5,7 @@
 # everything never touches the network.
 set -eu
 
-pkgs_build="build-essential pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libssl-dev libcurl4-openssl-dev"
+pkgs_build="build-essential pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libmd-dev libcurl4-openssl-dev"
 pkgs_test="check curl valgrind clang libclang-rt-14-dev groff-base"
 pkgs_e2e="docker.io busybox-static systemd curl"
 # make bench: nginx is the static reference the figures are compared to,
