@@ -22,13 +22,17 @@ MANDIR ?= $(PREFIX)/share/man
 PLUGIN_NAME ?= dockgate
 PLUGIN_POLICY ?= policies/default.yaml
 
-PKGS = libmicrohttpd jansson yaml-0.1 libmd libcurl
+PKGS = libmicrohttpd jansson yaml-0.1 libmd
+# libcurl's headers only: imageinspect.c dlopens libcurl.so.4 when a policy
+# says unset-user: inspect, so a daemon that does not inspect never maps it
+# and the twenty libraries it pulls in.
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl)
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
        -Wstrict-prototypes -Wmissing-prototypes
 # Lazily expanded: pkg-config runs only when a compile needs it, so `make
 # run`/`make test` can install the packages before anything asks for them.
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude \
-             $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+             $(shell pkg-config --cflags $(PKGS)) $(CURL_CFLAGS) $(CFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
