@@ -208,8 +208,9 @@ demo:
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate contrib/demo.sh
 
 # dockgate as a Docker managed plugin (contrib/managed-plugin/): a rootfs
-# with the binary, its shared libraries and PLUGIN_POLICY, then `docker
-# plugin create PLUGIN_NAME` on the daemon DOCKER_HOST names.
+# with the binary, its shared libraries, libcurl's (opened at run time for
+# unset-user: inspect) and PLUGIN_POLICY, then `docker plugin create
+# PLUGIN_NAME` on the daemon DOCKER_HOST names.
 managed-plugin: $(BUILD)/dockgate
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate OUT=$(CURDIR)/$(BUILD)/managed-plugin \
 		contrib/managed-plugin/build.sh $(PLUGIN_NAME) $(PLUGIN_POLICY)
