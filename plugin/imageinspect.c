@@ -1,6 +1,14 @@
-/* imageinspect: GET /images/{name}/json from dockerd with libcurl. */
+/* imageinspect: GET /images/{name}/json from dockerd with libcurl.
+ *
+ * libcurl is not linked: it is opened with dlopen the first time a policy
+ * with unset-user: inspect is loaded or a look-up is made. Linked, it
+ * mapped some twenty libraries (OpenSSL, krb5, ldap, ssh2, nghttp2, ...)
+ * into every daemon, about 2 MiB resident plus libcrypto's 3 MiB, for a
+ * feature the default policy does not use (issue 7). */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +20,9 @@
 
 /* dockerd's answer is a few KiB; anything near this is not an image. */
 #define MAX_REPLY (4u << 20)
+
+/* Debian's libcurl4, the library libcurl4-openssl-dev builds against. */
+#define LIBCURL_SONAME "libcurl.so.4"
 
 struct cache_entry {
 	char id[72]; /* "sha256:<64 hex>", "" when free */
@@ -27,14 +38,92 @@ struct imageinspect {
 	size_t ncache;
 };
 
-void imageinspect_global_init(void)
+/* The libcurl functions used here, typed from curl.h's own prototypes so
+ * a mismatch cannot compile. Through these pointers curl.h's type-checking
+ * macros for setopt/getinfo do not apply: each option's argument below is
+ * the type the option takes (long, char *, a callback, a pointer). Set
+ * once by load_curl, read-only afterwards. */
+static struct {
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_global_cleanup) *global_cleanup;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+} cu;
+static pthread_once_t cu_once = PTHREAD_ONCE_INIT;
+/* Atomic for imageinspect_global_cleanup, which reads it without the once:
+ * set (release) after every cu field is written. */
+static _Atomic bool cu_ready;
+static char cu_error[512]; /* why not, when !cu_ready */
+
+static void *cu_sym(void *h, const char *lib, const char *name)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *f = dlsym(h, name);
+	if (f == NULL && cu_error[0] == '\0')
+		snprintf(cu_error, sizeof cu_error, "libcurl4 is broken: %s has no %s",
+		         lib, name);
+	return f;
 }
 
+#define CU_SYM(h, lib, field) \
+	(cu.field = (__typeof__(cu.field))cu_sym(h, lib, "curl_" #field))
+
+/* Runs once (pthread_once), on whichever thread first needs libcurl; every
+ * other caller waits for it. curl_global_init is not thread-safe in every
+ * libcurl, which the once also covers. */
+static void load_curl(void)
+{
+	/* Test hook, documented in doc/testing.md: another soname, so the
+	 * tests can see a daemon without libcurl fail closed. Only root's own
+	 * environment reaches a root daemon, and LD_PRELOAD already gives it
+	 * more; secure_getenv ignores it in a set-id process all the same. */
+	const char *lib = secure_getenv("DOCKGATE_TEST_LIBCURL");
+	if (lib == NULL || lib[0] == '\0')
+		lib = LIBCURL_SONAME;
+	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		const char *e = dlerror();
+		snprintf(cu_error, sizeof cu_error,
+		         "libcurl4 is missing on the dockgate host: %s", e ? e : lib);
+		return;
+	}
+	CU_SYM(h, lib, global_init);
+	CU_SYM(h, lib, global_cleanup);
+	CU_SYM(h, lib, easy_init);
+	CU_SYM(h, lib, easy_setopt);
+	CU_SYM(h, lib, easy_perform);
+	CU_SYM(h, lib, easy_getinfo);
+	CU_SYM(h, lib, easy_cleanup);
+	CU_SYM(h, lib, easy_strerror);
+	if (cu_error[0] != '\0') {
+		dlclose(h);
+		return;
+	}
+	CURLcode rc = cu.global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK) {
+		snprintf(cu_error, sizeof cu_error, "curl_global_init failed: %s",
+		         cu.easy_strerror(rc));
+		return; /* left mapped: what a failed init set up may point into it */
+	}
+	/* Never closed: libcurl's TLS library keeps exit handlers in it. */
+	cu_ready = true;
+}
+
+bool imageinspect_load(const char **why)
+{
+	pthread_once(&cu_once, load_curl);
+	*why = cu_ready ? NULL : cu_error;
+	return cu_ready;
+}
+
+/* At exit, with no look-up running. Never loads libcurl to clean it up. */
 void imageinspect_global_cleanup(void)
 {
-	curl_global_cleanup();
+	if (cu_ready)
+		cu.global_cleanup();
 }
 
 struct imageinspect *imageinspect_new(const char *host, size_t cache_max,
@@ -198,6 +287,7 @@ void imageinspect_lookup(struct imageinspect *ii, struct request *rq)
 	const char *image = rq->create.image;
 	struct strbuf body = STRBUF_INIT;
 	char errbuf[CURL_ERROR_SIZE] = "";
+	const char *why;
 	long status = 0;
 
 	if (ii == NULL) {
@@ -208,31 +298,36 @@ void imageinspect_lookup(struct imageinspect *ii, struct request *rq)
 		set_failed(rq, strdup("not an image reference dockerd can look up"));
 		return;
 	}
+	/* Fails closed: without libcurl no image is known to be non-root. */
+	if (!imageinspect_load(&why)) {
+		set_failed(rq, strdup(why));
+		return;
+	}
 	char *url = xasprintf("%s/images/%s/json", ii->base_url, image);
-	CURL *c = curl_easy_init();
+	CURL *c = cu.easy_init();
 	if (url == NULL || c == NULL) {
 		free(url);
 		if (c != NULL)
-			curl_easy_cleanup(c);
+			cu.easy_cleanup(c);
 		set_failed(rq, strdup("out of memory"));
 		return;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	cu.easy_setopt(c, CURLOPT_URL, url);
 	if (ii->unix_path != NULL)
-		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ii->unix_path);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ii->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+		cu.easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ii->unix_path);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, ii->timeout_ms);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	CURLcode rc = cu.easy_perform(c);
+	cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	cu.easy_cleanup(c);
 	free(url);
 
 	if (rc != CURLE_OK || body.oom) {
 		set_failed(rq, xasprintf("dockerd did not answer: %s",
-		                         errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+		                         errbuf[0] ? errbuf : cu.easy_strerror(rc)));
 		strbuf_release(&body);
 		return;
 	}

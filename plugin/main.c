@@ -328,6 +328,21 @@ static int prepare(void *cls, struct decide_call *call, const struct policy *p,
 	return 0;
 }
 
+/* unset-user: inspect needs libcurl, which is loaded when the first policy
+ * that inspects is (and never otherwise). Without it such a policy is
+ * still served, each create it would look up failing closed; this says so
+ * at load rather than at the first denied docker run. */
+static void load_inspect(const struct policy *p)
+{
+	const char *why;
+	if (!p->unset_user_inspect || p->action[RULE_NO_ROOT] == RULE_OFF ||
+	    imageinspect_load(&why))
+		return;
+	log_msg(LOG_ERROR, "unset-user: inspect: %s; every container create "
+	        "without --user will be denied until it is installed and "
+	        "dockgate restarted", why);
+}
+
 /* What a reload needs; SIGHUP (main thread) and --watch (its thread) both
  * reload, one at a time. */
 struct reloader {
@@ -358,6 +373,7 @@ static void reload(struct reloader *r, const char *why)
 		                   "force", r->path, why);
 	} else {
 		metrics_policy(r->metrics, np, true, false);
+		load_inspect(np);
 		server_set_policy(r->server, np);
 		log_msg(LOG_INFO, "reloaded %s (%s): sha256 %s, %d rules, mode %s",
 		        r->path, why, np->sha256,
@@ -392,7 +408,7 @@ static int cmd_serve(int argc, char **argv)
 {
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
 	const char *audit_path = NULL, *metrics_addr = NULL;
-	bool watch = false, inspect_init = false;
+	bool watch = false;
 	unsigned threads = 0, idle_timeout = 60;
 	/* Lives as long as the server, which borrows it. */
 	struct self_names sn = {calloc((size_t)argc, sizeof(char *)), 0};
@@ -495,9 +511,10 @@ static int cmd_serve(int argc, char **argv)
 	}
 
 	/* Made even when the policy does not inspect: a reload may turn it
-	 * on. It connects only when asked. */
-	imageinspect_global_init();
-	inspect_init = true;
+	 * on. It connects only when asked. libcurl is loaded here only when
+	 * this policy inspects: after the signal mask, so that any thread it
+	 * starts leaves the signals to this one. */
+	load_inspect(p);
 	obs.inspect = imageinspect_new(docker_host, 4096, 5000, &why);
 	if (obs.inspect == NULL) {
 		log_msg(LOG_ERROR, "%s", why ? why : "out of memory");
@@ -590,8 +607,7 @@ out:
 	metrics_http_stop(mh);
 	metrics_free(obs.metrics);
 	imageinspect_free(obs.inspect);
-	if (inspect_init)
-		imageinspect_global_cleanup();
+	imageinspect_global_cleanup();
 	auditlog_close(obs.audit);
 	policy_unref(p);
 	free(sn.v);

@@ -18,7 +18,9 @@
 # `docker plugin disable|rm|set|upgrade` (see dockgate(8), SELF-PROTECTION).
 #
 # The rootfs holds the dynamically linked binary, the shared libraries ldd
-# names (at the same paths) and the policy: nothing else, no shell.
+# names (at the same paths), libcurl and the libraries it needs (dockgate
+# opens it at run time for unset-user: inspect, so ldd of the binary does
+# not name it) and the policy: nothing else, no shell.
 # dockerd bind-mounts the plugin's socket directory over /run/docker/plugins
 # inside it (on the host /run/docker/plugins/ID/, a fixed path whatever
 # --exec-root says, because socket paths are limited to 108 bytes) and
@@ -57,13 +59,27 @@ mkdir -p "$out/rootfs/etc/dockgate" "$out/rootfs/run/docker/plugins" \
 	"$out/rootfs/tmp" "$out/rootfs/proc" "$out/rootfs/dev" "$out/rootfs/sys"
 install -m 0755 "$dockgate" "$out/rootfs/dockgate"
 install -m 0644 "$policy" "$out/rootfs/etc/dockgate/policy.yaml"
-# Every shared object the binary loads, the dynamic loader included, at
-# the path the binary expects it.
-ldd "$dockgate" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-	while read -r lib; do
-		mkdir -p "$out/rootfs$(dirname "$lib")"
-		cp -L "$lib" "$out/rootfs$lib"
-	done
+# libs FILE: every shared object FILE loads, the dynamic loader included,
+# at the path it is loaded from.
+libs() {
+	ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+}
+# libcurl.so.4 (Debian's libcurl4) is looked for where the loader finds the
+# binary's libc, as dlopen inside the rootfs will.
+libdir=$(libs "$dockgate" | sed -n 's|/libc\.so\.6$||p')
+curl=$libdir/libcurl.so.4
+if [ -z "$libdir" ] || [ ! -e "$curl" ]; then
+	echo "$0: ${libdir:-?}/libcurl.so.4 not found; install libcurl4 (unset-user: inspect needs it)" >&2
+	exit 1
+fi
+{
+	libs "$dockgate"
+	echo "$curl"
+	libs "$curl"
+} | sort -u | while read -r lib; do
+	mkdir -p "$out/rootfs$(dirname "$lib")"
+	cp -L "$lib" "$out/rootfs$lib"
+done
 sed "s|\"--self-name\", \"dockgate\"|\"--self-name\", \"$self\"|" \
 	"$here/config.json" >"$out/config.json"
 grep -q "\"--self-name\", \"$self\"" "$out/config.json" || {

@@ -350,6 +350,41 @@ r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-user.json
 detail=$r check "inspect: dockerd unreachable: denied with the reason" \
 	grep -q '"Allow":false.*\[no-root\] no user given, and the user of image registry.example.com/team/userimg:1 could not be looked up (dockerd did not answer' <<<"$r"
 stop
+# libcurl is opened only by a policy that inspects, when it is loaded:
+# not at start for one that does not, then on the reload that turns it on.
+printf 'version: 1\nrules:\n  no-root: deny\n' >"$POLICY"
+: >"$LOG"
+start --policy "$POLICY" --docker-host "unix://$TMP/nothing.sock" || exit 1
+detail=$(grep libcurl "/proc/$PID/maps") check "a policy that does not inspect: libcurl is not loaded" \
+	bash -c '! grep -q libcurl "/proc/$1/maps"' _ "$PID"
+cp "$TMP/inspect.yaml" "$POLICY"
+kill -HUP "$PID"
+waitfor 10 grep -q "reloaded $POLICY (SIGHUP)" "$LOG"
+detail=$(cat "$LOG") check "reloading to a policy that inspects loads libcurl" grep -q libcurl "/proc/$PID/maps"
+stop
+# Without libcurl, inspect fails closed. DOCKGATE_TEST_LIBCURL (a test
+# hook) names the library dlopen tries instead of libcurl.so.4.
+create registry.example.com/team/rootimg:1 1000:1000 >"$TMP/c-1000.json"
+for lib in libdockgate-test-absent.so.4 libz.so.1; do
+	: >"$LOG"
+	export DOCKGATE_TEST_LIBCURL=$lib
+	start --policy "$TMP/inspect.yaml" --docker-host "unix://$TMP/nothing.sock" || exit 1
+	unset DOCKGATE_TEST_LIBCURL
+	r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-user.json" http://dockgate/AuthZPlugin.AuthZReq)
+	r2=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-1000.json" http://dockgate/AuthZPlugin.AuthZReq)
+	stop
+	if [ "$lib" = libz.so.1 ]; then
+		want="libcurl4 is broken: libz.so.1 has no curl_global_init"
+	else
+		want="libcurl4 is missing on the dockgate host: $lib: cannot open shared object file"
+	fi
+	detail=$r check "inspect without libcurl ($lib): a create without --user is denied, saying why" \
+		grep -qF "could not be looked up ($want" <<<"$r"
+	detail=$(cat "$LOG") check "inspect without libcurl ($lib): the start logs it as an error" \
+		grep -qF "unset-user: inspect: $want" "$LOG"
+	detail=$r2 check "inspect without libcurl ($lib): --user 1000:1000 is still allowed" \
+		[ "$r2" = '{"Allow":true}' ]
+done
 out=$($DOCKGATE serve --policy "$TMP/inspect.yaml" --socket "$TMP/x.sock" --docker-host https://x 2>&1)
 detail=$out check "--docker-host refuses what it cannot speak" grep -q "expected unix:///PATH or tcp://HOST:PORT" <<<"$out"
 

@@ -137,6 +137,36 @@ START_TEST(test_policy_digest)
 }
 END_TEST
 
+/* The padding boundaries of SHA-256 (55, 56 and 64 bytes), an empty file
+ * and several blocks, against Python's hashlib: the digest must not change
+ * whatever library computes it. */
+START_TEST(test_policy_digest_lengths)
+{
+	static const struct {
+		size_t n;
+		const char *hex;
+	} cases[] = {
+	    {0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	    {55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
+	    {56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
+	    {64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
+	    {1000, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"},
+	};
+	static char a[1000];
+	static struct policy p;
+
+	memset(a, 'a', sizeof a);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		policy_set_digest(&p, a, cases[i].n);
+		ck_assert_msg(strcmp(p.sha256, cases[i].hex) == 0, "%zu bytes: %s",
+		              cases[i].n, p.sha256);
+	}
+	/* A policy loaded without data (the empty file) digests as "". */
+	policy_set_digest(&p, NULL, 0);
+	ck_assert_str_eq(p.sha256, cases[0].hex);
+}
+END_TEST
+
 START_TEST(test_audit_mode_would_deny)
 {
 	struct policy *p = load("version: 1\nmode: audit\nrules:\n  no-root: deny\n"
@@ -266,6 +296,7 @@ Suite *auditlog_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_fields_exactly);
 	tcase_add_test(tc, test_policy_digest);
+	tcase_add_test(tc, test_policy_digest_lengths);
 	tcase_add_test(tc, test_audit_mode_would_deny);
 	tcase_add_test(tc, test_audit_rule_would_deny);
 	tcase_add_test(tc, test_allow_and_other_actions);
