@@ -239,8 +239,16 @@ done
 # whose reply carries that list show what matching itself costs.
 # tests/bench/scaling.sh measures exceptions and one-host lists too.
 ALL_ARGS=("${ARGS[@]}")
+# Each daemon is warmed up first, and the order rotates every round, so
+# neither a cold first run nor the machine's load drifting over the
+# minute lands on one size only.
+for n in 10 1000 10000; do
+	run "$TMP/dg-$n.sock" 16 >/dev/null
+done
+SIZES=(10 1000 10000)
 for ((r = 1; r <= ROUNDS; r++)); do
-	for n in 10 1000 10000; do
+	for ((k = 0; k < 3; k++)); do
+		n=${SIZES[$(((r + k) % 3))]}
 		eval "pid=\$SCALE_PID_$n"
 		ARGS=("${ALL_ARGS[@]}")
 		measure scale-$n "$TMP/dg-$n.sock" 16 "$pid"
