@@ -18,8 +18,8 @@ MAX_KB=${FOOTPRINT_MAX_KB:-8192}
 CAP=$ROOT/tests/fixtures/captures
 TMP=$(mktemp -d /tmp/dockgate-footprint.XXXXXX)
 PID=
-pass=0
-fail=0
+# shellcheck source=tests/lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 
 cleanup() {
 	if [ -n "$PID" ]; then
@@ -29,20 +29,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   - $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL - $name"
-		[ -n "${detail:-}" ] && printf '       %s\n' "$detail"
-	fi
-	detail=
-}
 
 status() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$PID/status"; }
 # The libraries only unset-user: inspect needs (libcurl, and OpenSSL
@@ -97,5 +83,4 @@ detail="VmHWM ${hwm:-?} kB" check "peak resident memory (VmHWM) within $MAX_KB k
 	[ "${hwm:-$((MAX_KB + 1))}" -le "$MAX_KB" ]
 check "dockgate is still up" kill -0 "$PID"
 
-echo "footprint: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+check_summary footprint

@@ -13,8 +13,8 @@ DOCKGATE=${DOCKGATE:-$ROOT/build/dockgate}
 TMP=$(mktemp -d /tmp/dockgate-plugin.XXXXXX)
 PID=
 FAKE=
-pass=0
-fail=0
+# shellcheck source=tests/lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 
 cleanup() {
 	local p
@@ -25,20 +25,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   - $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL - $name"
-		[ -n "${detail:-}" ] && printf '       %s\n' "$detail"
-	fi
-	detail=
-}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "managed-plugin: SKIPPED: chroot needs root"
@@ -128,5 +114,4 @@ if run --docker-host unix:///tmp/docker.sock; then
 	stop
 fi
 
-echo "managed-plugin: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+check_summary managed-plugin

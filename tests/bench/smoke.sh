@@ -6,20 +6,8 @@ set -euo pipefail
 # shellcheck source=tests/bench/common.sh
 . "$(dirname "$0")/common.sh"
 
-pass=0
-fail=0
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   - $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL - $name"
-	fi
-}
-
+# shellcheck source=tests/lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 verdict_args
 n_allow=$(printf '%s\n' "${ARGS[@]}" | grep -c '=allow$' || true)
 check "the captures mix allowed and denied requests ($n_allow of ${#ARGS[@]} allowed)" \
@@ -50,5 +38,4 @@ check "non-200 replies are failures" \
 	bash -c '[ "$1" = 1 ] && [ "$2" = 10 ] && [ "$3" = 0 ]' _ "$rc" "$(field fail)" "$(field ok)"
 check "dockgate is still up" kill -0 "$DG_PID"
 
-echo "bench-smoke: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+check_summary bench-smoke

@@ -17,8 +17,8 @@ POLICY="$TMP/policy.yaml"
 LOG="$TMP/dockgate.log"
 AUDIT="$TMP/audit.log"
 PID=
-pass=0
-fail=0
+# shellcheck source=tests/lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 
 cleanup() {
 	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
@@ -28,20 +28,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $1"
-	[ $# -gt 1 ] && printf '       %s\n' "$2"
-	return 0
-}
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name" "${detail:-}"; fi
-	detail=
-}
 
 # start ARGS...: dockgate serve --socket $SOCK ARGS; waits until it answers.
 start() {
@@ -434,5 +420,4 @@ rc=$?
 detail="rc=$rc $out" check "an audit log that cannot be opened stops the start, before the socket" \
 	bash -c '[ "$1" != 0 ] && grep -q "cannot open the audit log" <<<"$2" && [ ! -e "$3" ]' _ "$rc" "$out" "$TMP/x.sock"
 
-echo "operations: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+check_summary operations

@@ -14,8 +14,8 @@ SOCK="$TMP/dg.sock"
 POLICY="$TMP/policy.yaml"
 LOG="$TMP/dockgate.log"
 PID=
-pass=0
-fail=0
+# shellcheck source=tests/lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 
 cleanup() {
 	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
@@ -25,21 +25,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $1"
-	[ $# -gt 1 ] && printf '       %s\n' "$2"
-	return 0
-}
-# check NAME CONDITION-COMMAND...: passes when the command succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name" "${detail:-}"; fi
-	detail=
-}
 
 # Starts the daemon with the given policy; waits until it answers.
 start() {
@@ -281,5 +266,4 @@ detail="rc=$rc $out" check "check prints FILE: ok and the errors of bad files, e
 
 grep -q 'RequestBody\|eyJ' "$LOG" && bad "the log never holds request bodies" || ok "the log never holds request bodies"
 
-echo "integration: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+check_summary integration
