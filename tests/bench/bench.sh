@@ -27,49 +27,11 @@ OUT=${BENCH_OUT-$ROOT/doc/benchmarks.md}
 POLICY=$ROOT/policies/default.yaml
 CAP=$ROOT/tests/fixtures/captures
 TMP=$(mktemp -d /tmp/dockgate-bench.XXXXXX)
-PIDS=()
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		# Bounded: 5 s, then KILL.
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 say() { printf 'bench: %s\n' "$*" >&2; }
+# shellcheck source=tests/bench/daemons.sh
+source "$ROOT/tests/bench/daemons.sh"
 
-# wait_sock SOCK PID: until SOCK accepts a POST, at most 10 s.
-wait_sock() {
-	for _ in $(seq 100); do
-		if [ -S "$1" ] && curl -s -o /dev/null --max-time 1 --unix-socket "$1" \
-			-X POST http://plugin/Plugin.Activate; then
-			return 0
-		fi
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1
-	done
-	say "nothing answers on $1"
-	return 1
-}
-
-# start_dockgate POLICY SOCK: serve in the background; the pid is the last
-# element of PIDS. The decision log goes to /dev/null (one write(2) per
-# decision, as in production, without filling the disk).
-start_dockgate() {
-	"$DOCKGATE" serve --policy "$1" --socket "$2" 2>/dev/null &
-	PIDS+=($!)
-	wait_sock "$2" $!
-}
+start_dockgate() { serve_bg "$DOCKGATE" "$1" "$2"; }
 
 # nginx from Debian with a config of its own: its own prefix, pid file,
 # temp dirs and log, on a Unix socket; every POST gets {"Allow":true}. As

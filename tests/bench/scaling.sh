@@ -36,45 +36,9 @@ KINDS=${SCALE_KINDS:-registries hub-orgs exceptions}
 POLICY=$ROOT/policies/default.yaml
 CAP=$ROOT/tests/fixtures/captures
 TMP=$(mktemp -d /tmp/dockgate-scaling.XXXXXX)
-PIDS=()
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 say() { printf 'scaling: %s\n' "$*" >&2; }
-
-wait_sock() {
-	for _ in $(seq 100); do
-		if [ -S "$1" ] && curl -s -o /dev/null --max-time 1 --unix-socket "$1" \
-			-X POST http://plugin/Plugin.Activate; then
-			return 0
-		fi
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1
-	done
-	say "nothing answers on $1"
-	return 1
-}
-
-# start BINARY POLICY SOCK: the pid is the last element of PIDS.
-start() {
-	"$1" serve --policy "$2" --socket "$3" 2>/dev/null &
-	PIDS+=($!)
-	wait_sock "$3" $!
-}
+# shellcheck source=tests/bench/daemons.sh
+source "$ROOT/tests/bench/daemons.sh"
 
 gen_registries() {
 	local n=$1 out=$TMP/registries-$1.yaml
@@ -203,7 +167,7 @@ for kind in $KINDS; do
 			{ say "$kind-$n: verdicts differ from the smallest policy"; exit 1; }
 		first=${VERD[$kind-$n]}
 		for b in "${BINS[@]}"; do
-			start "${BIN[$b]}" "$p" "$TMP/$b-$kind-$n.sock"
+			serve_bg "${BIN[$b]}" "$p" "$TMP/$b-$kind-$n.sock"
 			PID[$b-$kind-$n]=${PIDS[-1]}
 		done
 	done
