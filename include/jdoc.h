@@ -84,6 +84,28 @@ static inline size_t jdoc_index_cap(uint32_t size)
 	return cap;
 }
 
+/* Reads one folded unit at *p, as Go's encoding/json matches keys to
+ * field names: an ASCII byte lowered, or the two non-ASCII runes whose
+ * simple fold orbit holds an ASCII letter (U+017F LATIN SMALL LONG S ->
+ * 's', U+212A KELVIN SIGN -> 'k'). Any other byte is returned as it is,
+ * which never equals an ASCII letter of a field name. Advances *p. The one
+ * definition of folding: key hashes, the ambiguity marks and gojson's
+ * comparisons all use it. */
+static inline unsigned char jdoc_fold_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	if (s[0] == 0xc5 && s[1] == 0xbf) {
+		*p += 2;
+		return 's';
+	}
+	if (s[0] == 0xe2 && s[1] == 0x84 && s[2] == 0xaa) {
+		*p += 3;
+		return 'k';
+	}
+	*p += 1;
+	return (s[0] >= 'A' && s[0] <= 'Z') ? (unsigned char)(s[0] + 32) : s[0];
+}
+
 /* FNV-1a over the key folded as Go's encoding/json matches field names
  * (ASCII case, U+017F -> s, U+212A -> k). */
 uint64_t jdoc_fold_hash(const char *key);

@@ -4,30 +4,6 @@
 
 #include "gojson.h"
 
-static unsigned char ascii_lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-/* Reads one folded unit at *p: an ASCII byte lowered, or the two non-ASCII
- * runes whose simple fold orbit holds an ASCII letter (U+017F LATIN SMALL
- * LONG S -> 's', U+212A KELVIN SIGN -> 'k'). Any other byte is returned as
- * it is, which never equals an ASCII letter of a field name. Advances *p. */
-static unsigned char fold_next(const unsigned char **p)
-{
-	const unsigned char *s = *p;
-	if (s[0] == 0xc5 && s[1] == 0xbf) {
-		*p += 2;
-		return 's';
-	}
-	if (s[0] == 0xe2 && s[1] == 0x84 && s[2] == 0xaa) {
-		*p += 3;
-		return 'k';
-	}
-	*p += 1;
-	return ascii_lower(s[0]);
-}
-
 char *gojson_fold(const char *key)
 {
 	size_t len = strlen(key);
@@ -37,7 +13,7 @@ char *gojson_fold(const char *key)
 	const unsigned char *p = (const unsigned char *)key;
 	size_t o = 0;
 	while (*p)
-		out[o++] = (char)fold_next(&p);
+		out[o++] = (char)jdoc_fold_next(&p);
 	out[o] = '\0';
 	return out;
 }
@@ -49,9 +25,8 @@ static bool fold_equal(const char *key, const char *name)
 	const unsigned char *p = (const unsigned char *)key;
 	const unsigned char *n = (const unsigned char *)name;
 	while (*p && *n) {
-		if (fold_next(&p) != ascii_lower(*n))
+		if (jdoc_fold_next(&p) != jdoc_fold_next(&n))
 			return false;
-		n++;
 	}
 	return *p == '\0' && *n == '\0';
 }
@@ -86,7 +61,7 @@ bool gojson_unambiguous(const jv *obj, const char **dup)
 		const unsigned char *p = (const unsigned char *)e->key;
 		sorted[i] = arena;
 		while (*p)
-			*arena++ = (char)fold_next(&p);
+			*arena++ = (char)jdoc_fold_next(&p);
 		*arena++ = '\0';
 		i++;
 	}

@@ -20,40 +20,18 @@ struct jdoc {
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
-static unsigned char ascii_lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-/* One folded unit at *p, as gojson folds keys: an ASCII byte lowered, or
- * U+017F / U+212A as 's' / 'k'. Advances *p. */
-static unsigned char fold_unit(const unsigned char **p)
-{
-	const unsigned char *s = *p;
-	if (s[0] == 0xc5 && s[1] == 0xbf) {
-		*p += 2;
-		return 's';
-	}
-	if (s[0] == 0xe2 && s[1] == 0x84 && s[2] == 0xaa) {
-		*p += 3;
-		return 'k';
-	}
-	*p += 1;
-	return ascii_lower(s[0]);
-}
-
 uint64_t jdoc_fold_hash(const char *key)
 {
 	const unsigned char *s = (const unsigned char *)key;
 	uint64_t h = FNV_OFFSET;
 	while (*s) {
-		/* ASCII, nearly every key, without fold_unit's rune checks. */
+		/* ASCII, nearly every key, without the rune checks. */
 		unsigned c = *s;
 		if (c < 0x80) {
 			h = (h ^ (c | (unsigned)(c - 'A' < 26u) << 5)) * FNV_PRIME;
 			s++;
 		} else {
-			h = (h ^ fold_unit(&s)) * FNV_PRIME;
+			h = (h ^ jdoc_fold_next(&s)) * FNV_PRIME;
 		}
 	}
 	return h;
@@ -86,7 +64,7 @@ static int fold_cmp(const char *a, const char *b)
 	const unsigned char *p = (const unsigned char *)a;
 	const unsigned char *q = (const unsigned char *)b;
 	while (*p && *q) {
-		unsigned char x = fold_unit(&p), y = fold_unit(&q);
+		unsigned char x = jdoc_fold_next(&p), y = jdoc_fold_next(&q);
 		if (x != y)
 			return x < y ? -1 : 1;
 	}
