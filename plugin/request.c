@@ -423,22 +423,21 @@ oom:
 	return BODY_INVALID;
 }
 
-enum body_status request_decode_create(const unsigned char *body, size_t len,
-                                       struct container_spec *spec,
-                                       char **why)
+/* Parses body as dockerd does (only the first JSON value, an object) and
+ * checks its top-level keys are unambiguous: exact duplicate keys anywhere
+ * are refused by the reader, case-folded ones here (and by each decoder
+ * for the objects it reads). Returns BODY_OK with *doc (the caller frees
+ * it) and *root, or the status with *why. */
+static enum body_status load_object(const unsigned char *body, size_t len,
+                                    jdoc **doc, const jv **root, char **why)
 {
 	json_error_t err;
-	enum gojson_status st;
-	const char *dup, *s;
-	const jv *hc = NULL;
+	const char *dup;
 
-	memset(spec, 0, sizeof *spec);
-	*why = NULL;
-	/* dockerd decodes only the first JSON value of the body, so do we;
-	 * exact duplicate keys are refused here, case-folded ones below. */
-	jdoc *doc = jdoc_load((const char *)body, len,
-	                      JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
-	if (doc == NULL) {
+	*root = NULL;
+	*doc = jdoc_load((const char *)body, len,
+	                 JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
+	if (*doc == NULL) {
 		if (json_error_code(&err) == json_error_duplicate_key) {
 			*why = xasprintf("request body has a duplicate key (%s)", err.text);
 			return BODY_AMBIGUOUS;
@@ -447,18 +446,40 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 		                 err.text, err.position);
 		return BODY_INVALID;
 	}
-	enum body_status ret = BODY_INVALID;
-	const jv *root = jdoc_root(doc);
-	if (!jv_is_object(root)) {
+	enum body_status st = BODY_OK;
+	const jv *r = jdoc_root(*doc);
+	if (!jv_is_object(r)) {
 		*why = strdup("request body is not a JSON object");
-		goto out;
-	}
-	if (!gojson_unambiguous(root, &dup)) {
+		st = BODY_INVALID;
+	} else if (!gojson_unambiguous(r, &dup)) {
 		*why = xasprintf("request body has keys that differ only in case "
 		                 "('%s')", dup);
-		ret = BODY_AMBIGUOUS;
-		goto out;
+		st = BODY_AMBIGUOUS;
 	}
+	if (st != BODY_OK) {
+		jdoc_free(*doc);
+		*doc = NULL;
+		return st;
+	}
+	*root = r;
+	return BODY_OK;
+}
+
+enum body_status request_decode_create(const unsigned char *body, size_t len,
+                                       struct container_spec *spec,
+                                       char **why)
+{
+	enum gojson_status st;
+	const char *s;
+	const jv *hc = NULL, *root;
+	jdoc *doc;
+
+	memset(spec, 0, sizeof *spec);
+	*why = NULL;
+	enum body_status ret = load_object(body, len, &doc, &root, why);
+	if (ret != BODY_OK)
+		return ret;
+	ret = BODY_INVALID;
 
 	s = NULL;
 	if ((st = gojson_get_string(root, "Image", &s)) == GOJSON_BADTYPE)
@@ -566,46 +587,6 @@ void container_spec_clear(struct container_spec *spec)
 		free(spec->sysctls[i]);
 	free(spec->sysctls);
 	memset(spec, 0, sizeof *spec);
-}
-
-/* Parses body as dockerd does (the first JSON value, an object) and
- * checks its top-level keys are unambiguous. Returns BODY_OK with *root (a
- * new reference), or the status with *why. */
-static enum body_status load_object(const unsigned char *body, size_t len,
-                                    jdoc **doc, const jv **root, char **why)
-{
-	json_error_t err;
-	const char *dup;
-
-	*root = NULL;
-	*doc = jdoc_load((const char *)body, len,
-	                 JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
-	if (*doc == NULL) {
-		if (json_error_code(&err) == json_error_duplicate_key) {
-			*why = xasprintf("request body has a duplicate key (%s)", err.text);
-			return BODY_AMBIGUOUS;
-		}
-		*why = xasprintf("request body is not valid JSON: %s (at byte %d)",
-		                 err.text, err.position);
-		return BODY_INVALID;
-	}
-	enum body_status st = BODY_OK;
-	const jv *r = jdoc_root(*doc);
-	if (!jv_is_object(r)) {
-		*why = strdup("request body is not a JSON object");
-		st = BODY_INVALID;
-	} else if (!gojson_unambiguous(r, &dup)) {
-		*why = xasprintf("request body has keys that differ only in case "
-		                 "('%s')", dup);
-		st = BODY_AMBIGUOUS;
-	}
-	if (st != BODY_OK) {
-		jdoc_free(*doc);
-		*doc = NULL;
-		return st;
-	}
-	*root = r;
-	return BODY_OK;
 }
 
 enum body_status request_decode_exec(const unsigned char *body, size_t len,
