@@ -106,9 +106,11 @@ static inline unsigned char jdoc_fold_next(const unsigned char **p)
 	return (s[0] >= 'A' && s[0] <= 'Z') ? (unsigned char)(s[0] + 32) : s[0];
 }
 
-/* FNV-1a over the key folded as Go's encoding/json matches field names
- * (ASCII case, U+017F -> s, U+212A -> k). */
+/* A hash of the key folded as Go's encoding/json matches field names
+ * (ASCII case, U+017F -> s, U+212A -> k): keys that fold together hash
+ * alike. The _n form takes the length (key[len] must be NUL). */
 uint64_t jdoc_fold_hash(const char *key);
+uint64_t jdoc_fold_hash_n(const char *key, size_t len);
 
 #define jv_is_null(v) ((v)->type == JV_NULL)
 #define jv_is_boolean(v) ((v)->type == JV_TRUE || (v)->type == JV_FALSE)

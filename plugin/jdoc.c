@@ -17,24 +17,78 @@ struct jdoc {
 	bool fast;
 };
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+/* The folded key, eight units to a word, each word mixed in with a
+ * multiply, then the length, then a final avalanche so that the low bits
+ * an index uses depend on every byte. A key of plain ASCII folds eight
+ * bytes at once; one with other bytes goes a unit at a time through
+ * jdoc_fold_next, building the same words. Not a secret-keyed hash: what
+ * an attacker can collide is bounded where the hashes are used (the probe
+ * limits below), not here. */
+#define MIX_K 0x9e3779b97f4a7c15ULL
+
+static inline uint64_t mix_word(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * MIX_K;
+	return h ^ (h >> 29);
+}
+
+/* Lowers the ASCII capitals of a word holding only bytes below 0x80. */
+static inline uint64_t fold_ascii_word(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t ge_a = w + ones * (0x80 - 'A'); /* high bit: byte >= 'A' */
+	uint64_t gt_z = w + ones * (0x7f - 'Z'); /* high bit: byte > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ones * 0x80;
+	return w | upper >> 2;
+}
+
+uint64_t jdoc_fold_hash_n(const char *key, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)key, *end = s + len;
+	uint64_t h = 0x243f6a8885a308d3ULL, acc = 0;
+	unsigned nacc = 0;
+	size_t units = 0;
+
+	while (s < end) {
+		if (nacc == 0) {
+			/* Eight bytes, or the last few zero-extended: the
+			 * same word the units would build. */
+			size_t n = end - s >= 8 ? 8 : (size_t)(end - s);
+			uint64_t w = 0;
+			memcpy(&w, s, n);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			w = __builtin_bswap64(w);
+#endif
+			if ((w & 0x8080808080808080ULL) == 0) {
+				h = mix_word(h, fold_ascii_word(w));
+				s += n;
+				units += n;
+				continue;
+			}
+		}
+		/* jdoc_fold_next reads up to two bytes ahead; the key's NUL
+		 * stops it. */
+		acc |= (uint64_t)jdoc_fold_next(&s) << (8 * nacc);
+		units++;
+		if (++nacc == 8) {
+			h = mix_word(h, acc);
+			acc = 0;
+			nacc = 0;
+		}
+	}
+	if (nacc != 0)
+		h = mix_word(h, acc);
+	h ^= units;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
 
 uint64_t jdoc_fold_hash(const char *key)
 {
-	const unsigned char *s = (const unsigned char *)key;
-	uint64_t h = FNV_OFFSET;
-	while (*s) {
-		/* ASCII, nearly every key, without the rune checks. */
-		unsigned c = *s;
-		if (c < 0x80) {
-			h = (h ^ (c | (unsigned)(c - 'A' < 26u) << 5)) * FNV_PRIME;
-			s++;
-		} else {
-			h = (h ^ jdoc_fold_next(&s)) * FNV_PRIME;
-		}
-	}
-	return h;
+	return jdoc_fold_hash_n(key, strlen(key));
 }
 
 /* Appends a node; returns its index, or -1 when out of memory. */
@@ -57,6 +111,13 @@ static long new_node(struct jdoc *d, uint8_t type, const char *key,
 	v->span = 1;
 	return (long)d->n++;
 }
+
+/* Open addressing over key hashes is quadratic when keys are chosen to
+ * collide, and a request body is the attacker's to choose: no insert may
+ * probe further than this. Past it, mark_fold_dups sorts instead and an
+ * object goes without an index (gojson_get walks it, linear). Honest keys
+ * at load 1/2 stay far below it. */
+#define MAX_PROBES 32
 
 /* Orders two keys by their folded units. */
 static int fold_cmp(const char *a, const char *b)
@@ -87,7 +148,7 @@ static int cmp_member(const void *x, const void *y)
 static int mark_fold_dups(jv *obj, bool *exact)
 {
 	uint64_t small[128], *set = small;
-	size_t cap = sizeof small / sizeof small[0];
+	size_t cap = 16;
 	const jv *e;
 	uint32_t i;
 	bool repeat = false;
@@ -107,10 +168,12 @@ static int mark_fold_dups(jv *obj, bool *exact)
 	jv_foreach(obj, i, e)
 	{
 		uint64_t h = e->key_hash ? e->key_hash : 1;
-		size_t at = (size_t)(h ^ (h >> 29)) & (cap - 1);
-		while (set[at] != 0 && set[at] != h)
+		size_t at = (size_t)h & (cap - 1), probes = 0;
+		while (set[at] != 0 && set[at] != h && ++probes < MAX_PROBES)
 			at = (at + 1) & (cap - 1);
-		if (set[at] == h) {
+		/* A long probe means keys made to share low bits: the sort
+		 * below costs n log n whatever the hashes are. */
+		if (set[at] == h || probes == MAX_PROBES) {
 			repeat = true;
 			break;
 		}
@@ -167,6 +230,33 @@ static int hexval(char c)
 	return -1;
 }
 
+/* How many bytes from p on, before end, are plain string text: printable
+ * ASCII other than '"' and '\\'. Sixteen bytes a step with SSE2 (every
+ * x86-64 has it), else eight with a word trick. Base64 request bodies are
+ * kilobytes of plain text, so this loop is most of reading an envelope. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static size_t plain_run(const char *p, const char *end)
+{
+	const char *s = p;
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(' ');
+	while (end - s >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+		/* Signed: bytes of 0x80 and up are negative, so "below ' '"
+		 * catches them with the control characters. */
+		__m128i bad = _mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		    _mm_cmplt_epi8(v, space));
+		unsigned m = (unsigned)_mm_movemask_epi8(bad);
+		if (m != 0)
+			return (size_t)(s - p) + (size_t)__builtin_ctz(m);
+		s += 16;
+	}
+	return (size_t)(s - p);
+}
+#else
 /* Any byte of w that is '"', '\\', below 0x20 or above 0x7f. */
 static bool word_special(uint64_t w)
 {
@@ -177,6 +267,20 @@ static bool word_special(uint64_t w)
 	return ((zq | zb | ctl) & high) != 0 || (w & high) != 0;
 }
 
+static size_t plain_run(const char *p, const char *end)
+{
+	const char *s = p;
+	while (end - s >= 8) {
+		uint64_t w;
+		memcpy(&w, s, sizeof w);
+		if (word_special(w))
+			break;
+		s += 8;
+	}
+	return (size_t)(s - p);
+}
+#endif
+
 /* Reads the string whose opening quote is at f->p - 1, decoding it where
  * it lies and ending it with NUL. Only printable ASCII and escapes that
  * decode to ASCII (1..0x7f) are taken; the rest is jansson's. */
@@ -186,13 +290,7 @@ static int fp_string(struct fp *f, const char **out, uint32_t *len)
 	char *p = f->p;
 
 	/* Until the first escape the text stays where it is. */
-	while (p + 8 <= f->end) {
-		uint64_t w;
-		memcpy(&w, p, sizeof w);
-		if (word_special(w))
-			break;
-		p += 8;
-	}
+	p += plain_run(p, f->end);
 	for (;;) {
 		if (p >= f->end)
 			return FP_BAIL;
@@ -212,6 +310,12 @@ static int fp_string(struct fp *f, const char **out, uint32_t *len)
 	}
 	o = p;
 	while (p < f->end) {
+		size_t run = plain_run(p, f->end);
+		memmove(o, p, run);
+		o += run;
+		p += run;
+		if (p >= f->end)
+			break;
 		unsigned char c = (unsigned char)*p;
 		if (c == '"') {
 			*o = '\0';
@@ -329,7 +433,7 @@ static int fp_members(struct fp *f, long idx, bool object, int depth)
 			f->p++;
 			if ((rc = fp_string(f, &key, &klen)) != FP_OK)
 				return rc;
-			kh = jdoc_fold_hash(key);
+			kh = jdoc_fold_hash_n(key, klen);
 			skip_ws(f);
 			if (f->p >= f->end || *f->p != ':')
 				return FP_BAIL;
@@ -472,14 +576,19 @@ static int build_indexes(struct jdoc *d)
 		size_t cap = jdoc_index_cap(o->size);
 		const jv *e;
 		uint32_t i;
+		bool ok = true;
 		jv_foreach(o, i, e)
 		{
-			size_t at = (size_t)e->key_hash & (cap - 1);
-			while (slot[at] != 0)
+			size_t at = (size_t)e->key_hash & (cap - 1), probes = 0;
+			while (slot[at] != 0 && ++probes < MAX_PROBES)
 				at = (at + 1) & (cap - 1);
+			if (probes == MAX_PROBES) {
+				ok = false;
+				break;
+			}
 			slot[at] = (uint32_t)(e - o);
 		}
-		o->u.index = slot;
+		o->u.index = ok ? slot : NULL;
 		slot += cap;
 	}
 	return 0;

@@ -184,6 +184,96 @@ START_TEST(test_big_objects)
 }
 END_TEST
 
+/* Keys that fold together hash alike, whether a key is read eight bytes
+ * at a time (plain ASCII) or a unit at a time (anything else), at every
+ * length around the eight-byte steps. */
+START_TEST(test_fold_hash)
+{
+	char ascii[64], upper[64], odd[256];
+	for (size_t n = 0; n < 40; n++) {
+		for (size_t i = 0; i < n; i++)
+			ascii[i] = (char)("abcdefghijklmnopqrstuvwxyz0123456789_-"[i % 38]);
+		ascii[n] = '\0';
+		for (size_t i = 0; i <= n; i++)
+			upper[i] = (char)(ascii[i] >= 'a' && ascii[i] <= 'z'
+			                      ? ascii[i] - 32 : ascii[i]);
+		uint64_t h = jdoc_fold_hash(ascii);
+		ck_assert(jdoc_fold_hash(upper) == h);
+		ck_assert(jdoc_fold_hash_n(ascii, n) == h);
+		/* Every 's' and 'k' spelled as U+017F and U+212A. */
+		size_t o = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (ascii[i] == 's')
+				o += (size_t)sprintf(odd + o, "\xc5\xbf");
+			else if (ascii[i] == 'k')
+				o += (size_t)sprintf(odd + o, "\xe2\x84\xaa");
+			else
+				odd[o++] = upper[i];
+		}
+		odd[o] = '\0';
+		ck_assert_msg(jdoc_fold_hash(odd) == h, "length %zu", n);
+		/* One more unit is another key. */
+		if (n > 0) {
+			ascii[n - 1] = '\0';
+			ck_assert(jdoc_fold_hash(ascii) != h);
+		}
+	}
+	/* Other non-ASCII bytes are units of their own, never letters. */
+	ck_assert(jdoc_fold_hash("caf\xc3\xa9") != jdoc_fold_hash("cafe"));
+	ck_assert(jdoc_fold_hash("\xc3\xa9") != jdoc_fold_hash("\xc3\x89"));
+}
+END_TEST
+
+/* A body whose keys were chosen to share the low bits of their hashes
+ * (anyone who can call the API can send one) must cost no more than a
+ * linear walk: the object gets no index, duplicate marking sorts instead
+ * of probing, and every key is still found. */
+START_TEST(test_colliding_keys)
+{
+	enum { KEYS = 600 };
+	const size_t mask = jdoc_index_cap(KEYS + 1) - 1;
+	char (*keys)[16] = malloc(KEYS * sizeof *keys);
+	ck_assert_ptr_nonnull(keys);
+	uint64_t target = jdoc_fold_hash("k0") & mask;
+	int found = 0;
+	for (unsigned i = 0; found < KEYS; i++) {
+		char k[16];
+		snprintf(k, sizeof k, "k%u", i);
+		if ((jdoc_fold_hash(k) & mask) == target)
+			memcpy(keys[found++], k, sizeof k);
+	}
+	for (int dup = 0; dup < 2; dup++) {
+		size_t cap = KEYS * 32 + 64, n = 0;
+		char *buf = malloc(cap);
+		ck_assert_ptr_nonnull(buf);
+		n += (size_t)sprintf(buf + n, "{");
+		for (int i = 0; i < KEYS; i++)
+			n += (size_t)sprintf(buf + n, "%s\"%s\":%d", i ? "," : "",
+			                     keys[i], i);
+		/* One key more, folding onto the first. */
+		if (dup)
+			n += (size_t)sprintf(buf + n, ",\"K%s\":-1", keys[0] + 1);
+		n += (size_t)sprintf(buf + n, "}");
+		json_error_t err;
+		jdoc *d = jdoc_load(buf, n, BODY_FLAGS, &err);
+		ck_assert_ptr_nonnull(d);
+		ck_assert(jdoc_was_fast(d));
+		const jv *root = jdoc_root(d);
+		ck_assert_int_eq(root->fold_dup, dup);
+		ck_assert_ptr_null(root->u.index);
+		for (int i = dup; i < KEYS; i++) {
+			int64_t v = -2;
+			ck_assert_int_eq(gojson_get_int64(root, keys[i], &v), GOJSON_OK);
+			ck_assert_int_eq(v, i);
+		}
+		jdoc_free(d);
+		ck_assert(agree(buf, n, BODY_FLAGS, "colliding keys"));
+		free(buf);
+	}
+	free(keys);
+}
+END_TEST
+
 /* --- the real traffic: every capture's envelope and body go the fast way */
 
 static int is_json(const struct dirent *e)
@@ -302,6 +392,8 @@ Suite *jdoc_suite(void)
 	tcase_add_loop_test(tc, test_table, 0, N(cases));
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_big_objects);
+	tcase_add_test(tc, test_fold_hash);
+	tcase_add_test(tc, test_colliding_keys);
 	tcase_add_test(tc, test_captures);
 	tcase_add_test(tc, test_verdict_bodies);
 	tcase_add_test(tc, test_fuzz_corpora);
