@@ -3,6 +3,7 @@
 #define DOCKGATE_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strbuf {
@@ -29,6 +30,12 @@ char *strbuf_detach(struct strbuf *sb);
  * surrogates and code points past U+10FFFF are not valid). */
 size_t utf8_seq_len(const unsigned char *s);
 void strbuf_release(struct strbuf *sb);
+/* Whether s[0..n) is valid UTF-8 throughout; s[n] must be NUL. */
+bool utf8_valid(const char *s, size_t n);
+/* How many bytes of s[0..n) come before the first one a JSON or log
+ * string must escape: '"', '\\', a byte below 0x20, and 0x7f if del.
+ * Sixteen bytes a step where SSE2 is there. */
+size_t json_plain_prefix(const char *s, size_t n, bool del);
 
 /* printf into a new string; NULL on failure. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

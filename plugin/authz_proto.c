@@ -145,19 +145,6 @@ void authz_req_clear(struct authz_req *req)
 	memset(req, 0, sizeof *req);
 }
 
-/* Whether every byte of s belongs to a valid UTF-8 sequence. */
-static bool valid_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		size_t n = utf8_seq_len(p);
-		if (n == 0)
-			return false;
-		p += n;
-	}
-	return true;
-}
-
 /* The reply is written directly, byte for byte what jansson's compact
  * dump of {"Allow":..,"Msg":..} gave (json_dumps was a fifth of a
  * decision): runs of plain bytes copied at once, the rest escaped. */
@@ -168,18 +155,18 @@ char *authz_reply(bool allow, const char *msg)
 	if (msg != NULL) {
 		/* Everything in msg came from valid UTF-8, but a reply that
 		 * silently lost its reason would be worse than a vague one. */
-		if (!valid_utf8(msg))
+		size_t n = strlen(msg);
+		if (!utf8_valid(msg, n)) {
 			msg = "denied by dockgate (reason not printable)";
+			n = strlen(msg);
+		}
 		strbuf_adds(&sb, ",\"Msg\":\"");
-		const char *p = msg;
-		while (*p) {
-			size_t run = 0;
-			while (p[run] && (unsigned char)p[run] >= 0x20 &&
-			       p[run] != '"' && p[run] != '\\')
-				run++;
+		const char *p = msg, *end = msg + n;
+		while (p < end) {
+			size_t run = json_plain_prefix(p, (size_t)(end - p), false);
 			strbuf_add(&sb, p, run);
 			p += run;
-			if (*p == '\0')
+			if (p == end)
 				break;
 			switch (*p) {
 			case '"': strbuf_adds(&sb, "\\\""); break;

@@ -1,11 +1,17 @@
 /* strbuf: a growable string. Allocation failure is sticky (sb->oom) so
  * callers can add freely and check once at strbuf_detach. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "strbuf.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static int strbuf_grow(struct strbuf *sb, size_t extra)
 {
@@ -50,11 +56,114 @@ void strbuf_addc(struct strbuf *sb, char c)
 	strbuf_add(sb, &c, 1);
 }
 
+/* Appends v in decimal. */
+static void add_signed(struct strbuf *sb, long long v)
+{
+	char buf[24], *p = buf + sizeof buf;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+	                             : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(sb, p, (size_t)(buf + sizeof buf - p));
+}
+
+static void add_unsigned(struct strbuf *sb, unsigned long long u)
+{
+	char buf[24], *p = buf + sizeof buf;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	strbuf_add(sb, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* The conversions the fast path formats itself: %s %d %ld %lld %u %lu
+ * %llu %zu %%, no flags, width or precision. Returns whether fmt has only
+ * those. */
+static bool simple_format(const char *fmt)
+{
+	for (const char *p = fmt; (p = strchr(p, '%')) != NULL;) {
+		p++;
+		if (*p == 'l')
+			p += p[1] == 'l' ? 2 : 1;
+		else if (*p == 'z')
+			p++;
+		if (*p == 's' || *p == 'd' || *p == 'u') {
+			/* %s takes no length modifier. */
+			if (*p == 's' && p[-1] != '%')
+				return false;
+			p++;
+		} else if (*p == '%' && p[-1] == '%') {
+			p++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Most formats on the decision path are text with %s and integers:
+ * vsnprintf spent more on parsing them than on the text, so those are
+ * formatted here, and anything else still goes to vsnprintf. */
+static void add_simple(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	const char *p = fmt;
+	for (;;) {
+		const char *pc = strchr(p, '%');
+		if (pc == NULL) {
+			strbuf_adds(sb, p);
+			return;
+		}
+		strbuf_add(sb, p, (size_t)(pc - p));
+		p = pc + 1;
+		int longs = 0;
+		bool size = false;
+		while (*p == 'l') {
+			longs++;
+			p++;
+		}
+		if (*p == 'z') {
+			size = true;
+			p++;
+		}
+		switch (*p++) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			strbuf_adds(sb, s != NULL ? s : "(null)");
+			break;
+		}
+		case 'd':
+			add_signed(sb, size ? (long long)va_arg(ap, ssize_t)
+			               : longs == 2 ? va_arg(ap, long long)
+			               : longs == 1 ? va_arg(ap, long)
+			                            : va_arg(ap, int));
+			break;
+		case 'u':
+			add_unsigned(sb, size ? va_arg(ap, size_t)
+			                 : longs == 2 ? va_arg(ap, unsigned long long)
+			                 : longs == 1 ? va_arg(ap, unsigned long)
+			                              : va_arg(ap, unsigned));
+			break;
+		default: /* "%%" */
+			strbuf_addc(sb, '%');
+			break;
+		}
+	}
+}
+
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	char small[256];
 	va_list ap;
 
+	if (simple_format(fmt)) {
+		va_start(ap, fmt);
+		add_simple(sb, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	va_start(ap, fmt);
 	int n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
@@ -74,10 +183,70 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+size_t json_plain_prefix(const char *s, size_t n, bool del)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i below = _mm_set1_epi8(0x1f);
+	const __m128i delc = _mm_set1_epi8(del ? 0x7f : '"');
+	for (; n - i >= 16; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* Unsigned v <= 0x1f: min(v, 0x1f) == v. */
+		__m128i bad = _mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, below), v),
+		                 _mm_cmpeq_epi8(v, delc)));
+		unsigned m = (unsigned)_mm_movemask_epi8(bad);
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\' || (del && c == 0x7f))
+			break;
+	}
+	return i;
+}
+
+bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+#if defined(__SSE2__)
+		if (end - p >= 16 &&
+		    _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)p)) == 0) {
+			p += 16;
+			continue;
+		}
+#endif
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		/* s[n] is the string's NUL, which ends any sequence early. */
+		size_t k = utf8_seq_len(p);
+		if (k == 0 || k > (size_t)(end - p))
+			return false;
+		p += k;
+	}
+	return true;
+}
+
 void strbuf_add_escaped(struct strbuf *sb, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
+	size_t n = strlen(s);
+	while (n > 0) {
+		size_t run = json_plain_prefix(s, n, true);
+		strbuf_add(sb, s, run);
+		s += run;
+		n -= run;
+		if (n == 0)
+			break;
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
 		case '"':
 			strbuf_adds(sb, "\\\"");
 			break;
@@ -93,12 +262,15 @@ void strbuf_add_escaped(struct strbuf *sb, const char *s)
 		case '\t':
 			strbuf_adds(sb, "\\t");
 			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				strbuf_addf(sb, "\\x%02x", *p);
-			else
-				strbuf_addc(sb, (char)*p);
+		default: {
+			static const char hex[] = "0123456789abcdef";
+			char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+			strbuf_add(sb, e, sizeof e);
+			break;
 		}
+		}
+		s++;
+		n--;
 	}
 }
 

@@ -28,5 +28,6 @@ Suite *hostpath_suite(void);
 Suite *verdicts_suite(void);
 Suite *auditlog_suite(void);
 Suite *metrics_suite(void);
+Suite *strbuf_suite(void);
 
 #endif

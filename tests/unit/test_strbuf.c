@@ -1,0 +1,134 @@
+/* strbuf suite: the decision path's own formatting and scanning must give
+ * exactly what the libc routines and the byte-at-a-time definitions give:
+ * strbuf_addf's fast path against snprintf, the SSE2 scans against plain
+ * loops, on lengths either side of every 16-byte step. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "suites.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* sb's text, checked against what snprintf makes of the same call. */
+#define CHECK_ADDF(...)                                                        \
+	do {                                                                   \
+		char want[512];                                                \
+		struct strbuf sb = STRBUF_INIT;                                \
+		strbuf_adds(&sb, "<");                                         \
+		strbuf_addf(&sb, __VA_ARGS__);                                 \
+		snprintf(want, sizeof want, "<" __VA_ARGS__);                  \
+		char *got = strbuf_detach(&sb);                                \
+		ck_assert_ptr_nonnull(got);                                    \
+		ck_assert_str_eq(got, want);                                   \
+		free(got);                                                     \
+	} while (0)
+
+START_TEST(test_addf_matches_snprintf)
+{
+	static const long long ll[] = {0, 1, -1, 9, 10, -10, 1234567890123LL,
+	                               LLONG_MAX, LLONG_MIN};
+	for (size_t i = 0; i < N(ll); i++) {
+		CHECK_ADDF("%lld|%d|%ld", ll[i], (int)ll[i], (long)ll[i]);
+		CHECK_ADDF("x=%llu y=%u z=%lu w=%zu", (unsigned long long)ll[i],
+		           (unsigned)ll[i], (unsigned long)ll[i], (size_t)ll[i]);
+		CHECK_ADDF("%zd", (ssize_t)ll[i]);
+	}
+	CHECK_ADDF("%s and %s", "one", "");
+	CHECK_ADDF("100%% of %s", "it");
+	CHECK_ADDF("no conversions at all");
+	CHECK_ADDF("%s", "");
+	CHECK_ADDF("%d%s%d", INT_MIN, "-", INT_MAX);
+	/* The rest is vsnprintf's: flags, widths, precisions, hex, chars. */
+	CHECK_ADDF("\\u%04X|%02x|%03ld|%.*s|%c|%5s|%-3d|", 0x1fu, 7u, 5L, 3,
+	           "abcdef", 'q', "ab", 4);
+	/* Longer than the 256-byte stack buffer, through both paths. */
+	char longs[400];
+	memset(longs, 'a', sizeof longs - 1);
+	longs[sizeof longs - 1] = '\0';
+	CHECK_ADDF("%s:%d", longs, 42);
+	CHECK_ADDF("%s:%x", longs, 42u);
+}
+END_TEST
+
+static size_t ref_plain(const char *s, size_t n, bool del)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\' || (del && c == 0x7f))
+			break;
+		i++;
+	}
+	return i;
+}
+
+static bool ref_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_seq_len(p);
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/* Random text over an alphabet of the bytes that matter, at every length
+ * to 80 and every position of the byte that ends a run. */
+START_TEST(test_scans_match_bytewise)
+{
+	static const unsigned char alpha[] = {
+	    'a', 'Z', ' ', '~', '"', '\\', 0x01, 0x1f, 0x20, 0x7f, 0x80, 0xbf,
+	    0xc2, 0xc5, 0xe2, 0xed, 0xf0, 0xf4, 0xff, 0x84, 0xaa, 0x9f,
+	};
+	char buf[96];
+	unsigned seed = 12345;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(round % 81);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* Mostly plain letters, so long runs happen. */
+			unsigned r = (seed >> 16) % 64;
+			buf[i] = (char)(r < N(alpha) ? alpha[r] : 'a' + r % 26);
+		}
+		buf[n] = '\0';
+		for (int del = 0; del < 2; del++)
+			ck_assert_uint_eq(json_plain_prefix(buf, n, del),
+			                  ref_plain(buf, n, del));
+		ck_assert_int_eq(utf8_valid(buf, n), ref_utf8(buf));
+	}
+	/* A truncated sequence at the very end, after a plain block. */
+	strcpy(buf, "0123456789abcdef\xe2\x84");
+	ck_assert(!utf8_valid(buf, strlen(buf)));
+	strcpy(buf, "0123456789abcdef\xe2\x84\xaa");
+	ck_assert(utf8_valid(buf, strlen(buf)));
+}
+END_TEST
+
+START_TEST(test_add_escaped)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_add_escaped(&sb, "plain text that is longer than sixteen bytes");
+	strbuf_add_escaped(&sb, "|q\"b\\n\nr\rt\tc\x01\x1f" "d\x7f" "e\xc3\xa9|");
+	char *s = strbuf_detach(&sb);
+	ck_assert_str_eq(s, "plain text that is longer than sixteen bytes"
+	                    "|q\\\"b\\\\n\\nr\\rt\\tc\\x01\\x1fd\\x7fe\xc3\xa9|");
+	free(s);
+}
+END_TEST
+
+Suite *strbuf_suite(void)
+{
+	Suite *s = suite_create("strbuf");
+	TCase *tc = tcase_create("strbuf");
+	tcase_add_test(tc, test_addf_matches_snprintf);
+	tcase_add_test(tc, test_scans_match_bytewise);
+	tcase_add_test(tc, test_add_escaped);
+	suite_add_tcase(s, tc);
+	return s;
+}
