@@ -42,7 +42,9 @@ static inline uint64_t fold_ascii_word(uint64_t w)
 	return w | upper >> 2;
 }
 
-uint64_t jdoc_fold_hash_n(const char *key, size_t len)
+/* padded: key[0..len+8) may be read (the fast path's buffer has eight
+ * spare bytes), so a short tail is one load, not a memcpy call. */
+static inline uint64_t fold_hash(const char *key, size_t len, bool padded)
 {
 	const unsigned char *s = (const unsigned char *)key, *end = s + len;
 	uint64_t h = 0x243f6a8885a308d3ULL, acc = 0;
@@ -55,10 +57,20 @@ uint64_t jdoc_fold_hash_n(const char *key, size_t len)
 			 * same word the units would build. */
 			size_t n = end - s >= 8 ? 8 : (size_t)(end - s);
 			uint64_t w = 0;
-			memcpy(&w, s, n);
+			if (padded) {
+				/* Eight bytes are there to read; keep n. */
+				memcpy(&w, s, sizeof w);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-			w = __builtin_bswap64(w);
+				w = __builtin_bswap64(w);
 #endif
+				if (n < 8)
+					w &= (1ULL << (8 * n)) - 1;
+			} else {
+				memcpy(&w, s, n);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+				w = __builtin_bswap64(w);
+#endif
+			}
 			if ((w & 0x8080808080808080ULL) == 0) {
 				h = mix_word(h, fold_ascii_word(w));
 				s += n;
@@ -84,6 +96,11 @@ uint64_t jdoc_fold_hash_n(const char *key, size_t len)
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	return h ^ (h >> 33);
+}
+
+uint64_t jdoc_fold_hash_n(const char *key, size_t len)
+{
+	return fold_hash(key, len, false);
 }
 
 uint64_t jdoc_fold_hash(const char *key)
@@ -433,7 +450,7 @@ static int fp_members(struct fp *f, long idx, bool object, int depth)
 			f->p++;
 			if ((rc = fp_string(f, &key, &klen)) != FP_OK)
 				return rc;
-			kh = jdoc_fold_hash_n(key, klen);
+			kh = fold_hash(key, klen, true);
 			skip_ws(f);
 			if (f->p >= f->end || *f->p != ':')
 				return FP_BAIL;
@@ -529,10 +546,11 @@ static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth)
 static int fast_parse(struct jdoc *d, const char *data, size_t len,
                       size_t flags)
 {
-	if ((d->buf = malloc(len + 1)) == NULL)
+	/* Eight spare bytes, zeroed, for fold_hash's last load of a key. */
+	if ((d->buf = malloc(len + 1 + 8)) == NULL)
 		return FP_NOMEM;
 	memcpy(d->buf, data, len);
-	d->buf[len] = '\0';
+	memset(d->buf + len, 0, 1 + 8);
 	struct fp f = {d, d->buf, d->buf + len};
 	skip_ws(&f);
 	/* jansson decodes only an object or an array at the top. */

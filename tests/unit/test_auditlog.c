@@ -4,10 +4,13 @@
  * from the body. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <jansson.h>
 
+#include "audit.h"
 #include "auditlog.h"
 #include "base64.h"
 #include "decide.h"
@@ -273,6 +276,37 @@ START_TEST(test_hostile_values_stay_json)
 }
 END_TEST
 
+/* The time stamp is the clock's time in UTC, to the millisecond, however
+ * often it is asked for: the second's text is cached per thread, and must
+ * still change with the second. */
+START_TEST(test_time_stamp)
+{
+	for (int round = 0; round < 3; round++) {
+		struct strbuf sb = STRBUF_INIT;
+		time_t before = time(NULL);
+		audit_add_time(&sb);
+		audit_add_time(&sb);
+		time_t after = time(NULL);
+		char *s = strbuf_detach(&sb);
+		ck_assert_ptr_nonnull(s);
+		ck_assert_uint_eq(strlen(s), 48);
+		struct tm tm;
+		memset(&tm, 0, sizeof tm);
+		const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+		ck_assert_ptr_nonnull(rest);
+		ck_assert(rest[0] == '.' && rest[4] == 'Z');
+		for (int k = 1; k <= 3; k++)
+			ck_assert(rest[k] >= '0' && rest[k] <= '9');
+		time_t t = timegm(&tm);
+		ck_assert(t >= before && t <= after);
+		free(s);
+		/* Into the next second, so the cached text must be redone. */
+		if (round < 2)
+			usleep(600 * 1000);
+	}
+}
+END_TEST
+
 START_TEST(test_json_string)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -302,6 +336,7 @@ Suite *auditlog_suite(void)
 	tcase_add_test(tc, test_allow_and_other_actions);
 	tcase_add_test(tc, test_hostile_values_stay_json);
 	tcase_add_test(tc, test_json_string);
+	tcase_add_test(tc, test_time_stamp);
 	suite_add_tcase(s, tc);
 	return s;
 }
