@@ -16,5 +16,9 @@ void audit_add_time(struct strbuf *sb);
 
 void audit_log(FILE *out, const struct request *rq, const struct decision *d,
                long latency_us);
+/* The line audit_log writes, newline included: a new string, or NULL when
+ * out of memory. */
+char *audit_line(const struct request *rq, const struct decision *d,
+                 long latency_us);
 
 #endif

@@ -32,6 +32,11 @@ struct decision;
 struct decide_call {
 	bool may_block; /* in: not on an HTTP worker thread */
 	bool deferred;  /* out: prepare needs I/O; decide() returned NULL */
+	/* in: hand the decision-log line back in log_line (a new string
+	 * the caller writes to log and frees) instead of writing it, so
+	 * the server can send the reply first. */
+	bool defer_log;
+	char *log_line; /* out, with defer_log: the line, or NULL */
 };
 
 /* What the daemon adds around a decision (audit log, metrics). Every

@@ -16,6 +16,9 @@ struct strbuf {
 #define STRBUF_INIT {NULL, 0, 0, 0}
 
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+/* Makes room for extra more bytes, so the adds that follow do not
+ * reallocate (an allocation failure is sticky, as with any add). */
+void strbuf_reserve(struct strbuf *sb, size_t extra);
 void strbuf_adds(struct strbuf *sb, const char *s);
 void strbuf_addc(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)

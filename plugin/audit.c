@@ -72,13 +72,11 @@ static void add_rules(struct strbuf *sb, const char *name,
 		strbuf_addc(sb, '-');
 }
 
-void audit_log(FILE *out, const struct request *rq, const struct decision *d,
-               long latency_us)
+char *audit_line(const struct request *rq, const struct decision *d,
+                 long latency_us)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	if (out == NULL)
-		return;
 	audit_add_time(&sb);
 	strbuf_adds(&sb, d->allow ? " dockgate: allow" : " dockgate: deny");
 	if (rq != NULL) {
@@ -95,7 +93,15 @@ void audit_log(FILE *out, const struct request *rq, const struct decision *d,
 	add_rules(&sb, "rules", d, true);
 	add_rules(&sb, "audit", d, false);
 	strbuf_addf(&sb, " latency_us=%ld\n", latency_us);
-	char *line = strbuf_detach(&sb);
+	return strbuf_detach(&sb);
+}
+
+void audit_log(FILE *out, const struct request *rq, const struct decision *d,
+               long latency_us)
+{
+	if (out == NULL)
+		return;
+	char *line = audit_line(rq, d, latency_us);
 	if (line != NULL) {
 		fputs(line, out);
 		fflush(out);

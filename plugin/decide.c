@@ -56,7 +56,7 @@ char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
                     const struct decide_hooks *h, struct decide_call *call)
 {
 	const struct selfprotect_opts *self = opts ? &opts->self : NULL;
-	struct decide_call dflt = {false, false};
+	struct decide_call dflt = {.may_block = false};
 	struct timespec t0;
 	struct authz_req az;
 	struct request rq;
@@ -107,7 +107,12 @@ char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
 	char *reply = authz_reply(d.allow, msg);
 	*allow = d.allow && reply != NULL;
 	long latency = elapsed_us(&t0);
-	audit_log(log, have_rq ? &rq : NULL, &d, latency);
+	if (call != NULL && call->defer_log)
+		call->log_line = log != NULL ? audit_line(have_rq ? &rq : NULL, &d,
+		                                          latency)
+		                             : NULL;
+	else
+		audit_log(log, have_rq ? &rq : NULL, &d, latency);
 	if (h != NULL && h->record != NULL)
 		h->record(h->cls, p, have_rq ? &rq : NULL, &d, latency);
 

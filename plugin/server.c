@@ -55,6 +55,10 @@ struct req_state {
 	bool too_big;  /* body exceeded max_body: rest discarded */
 	char *slow_reply; /* set by the slow lane before it resumes us */
 	bool slow_done;
+	/* The decision-log line, written once the reply has gone (when
+	 * the request completes): the client does not wait for the
+	 * write(2), and a line is still written for every decision. */
+	char *log_line;
 };
 
 static int slow_submit(struct server *s, struct MHD_Connection *conn,
@@ -146,9 +150,10 @@ static enum MHD_Result answer_authz_req(struct server *s,
 		return reply(conn, MHD_HTTP_OK, out, true);
 	}
 	struct policy *p = current_policy(s);
-	struct decide_call call = {false, false};
+	struct decide_call call = {.defer_log = true};
 	out = decide_hooked(p, s->opts, st->body.buf ? st->body.buf : "", st->body.len,
 	                    &allow, s->log, s->hooks, &call);
+	st->log_line = call.log_line;
 	/* The decision needs I/O (an image look-up in dockerd, whose own
 	 * authorization call comes back here): the connection waits, the
 	 * worker does not. The slow lane decides again and resumes it. */
@@ -179,6 +184,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		st->ep = endpoint_of(url);
 		*con_cls = st;
+		/* The body's size is known up front (dockerd sends a
+		 * Content-Length): one allocation instead of doubling. */
+		const char *cl = MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (st->ep == EP_AUTHZ_REQ && cl != NULL) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if (errno == 0 && end != cl && *end == '\0' && n > 0 &&
+			    n <= s->max_body)
+				strbuf_reserve(&st->body, (size_t)n);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -225,11 +242,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+	struct server *s = cls;
 	struct req_state *st = *con_cls;
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (st != NULL) {
+		/* Whether the reply went out or the client left first, the
+		 * decision was made: it is logged either way. */
+		if (st->log_line != NULL && s->log != NULL) {
+			fputs(st->log_line, s->log);
+			fflush(s->log);
+		}
+		free(st->log_line);
 		strbuf_release(&st->body);
 		free(st->slow_reply);
 		free(st);
@@ -376,7 +400,7 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	    (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
 	    cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		*why = strdup("cannot start the HTTP server (libmicrohttpd)");
@@ -489,7 +513,7 @@ static void *slow_main(void *arg)
 		pthread_mutex_unlock(&sl->lock);
 
 		struct req_state *st = j->st;
-		struct decide_call call = {true, false};
+		struct decide_call call = {.may_block = true};
 		bool allow;
 		st->slow_reply = decide_hooked(j->p, sl->s->opts, st->body.buf ? st->body.buf : "",
 		                               st->body.len, &allow, sl->s->log,

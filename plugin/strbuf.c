@@ -36,6 +36,11 @@ static int strbuf_grow(struct strbuf *sb, size_t extra)
 	return 0;
 }
 
+void strbuf_reserve(struct strbuf *sb, size_t extra)
+{
+	strbuf_grow(sb, extra);
+}
+
 void strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
 	if (strbuf_grow(sb, len) < 0)
