@@ -55,12 +55,36 @@ void decision_clear(struct decision *d)
 }
 
 /* The context every rule function gets. */
+/* The create's image reference (rq->create.image), parsed once per
+ * decision for every rule that reads it. */
+struct image_parse {
+	enum imageref_status st; /* IMAGEREF_EMPTY: no image given */
+	struct imageref ref;     /* st == IMAGEREF_OK */
+	const char *why;         /* st == IMAGEREF_INVALID */
+};
+
+static void image_parse(const char *image, struct image_parse *ip)
+{
+	ip->why = NULL;
+	ip->st = IMAGEREF_EMPTY;
+	memset(&ip->ref, 0, sizeof ip->ref);
+	if (image != NULL && image[0] != '\0')
+		ip->st = imageref_parse(image, &ip->ref, &ip->why);
+}
+
+static void image_parse_clear(struct image_parse *ip)
+{
+	if (ip->st == IMAGEREF_OK)
+		imageref_clear(&ip->ref);
+}
+
 struct ctx {
 	const struct policy *p;
 	const struct request *rq;
 	struct decision *d;
 	enum rule_id rule;
 	bool enforced;
+	const struct image_parse *img; /* of rq->create.image */
 };
 
 /* Adds a violation of the current rule. On allocation failure the
@@ -314,21 +338,22 @@ static bool registry_ok(const struct policy *p, const struct imageref *ref)
  * ID (short ones too) cannot show where it came from. */
 static void judge_source(struct ctx *c, const char *image)
 {
-	struct imageref ref;
-	const char *why;
+	struct image_parse own;
+	const struct image_parse *ip = &own;
 
-	enum imageref_status st = IMAGEREF_EMPTY;
-	if (image != NULL && image[0] != '\0')
-		st = imageref_parse(image, &ref, &why);
-	if (st == IMAGEREF_OK && maybe_short_id(image)) {
-		imageref_clear(&ref);
+	if (image == c->rq->create.image)
+		ip = c->img;
+	else
+		image_parse(image, &own);
+	enum imageref_status st = ip->st;
+	if (st == IMAGEREF_OK && maybe_short_id(image))
 		st = IMAGEREF_ID;
-	}
 	if (st == IMAGEREF_INVALID) {
-		fail(c, REASON_IMAGE_INVALID, image, why);
+		fail(c, REASON_IMAGE_INVALID, image, ip->why);
 		return;
 	}
-	if (st != IMAGEREF_OK || !registry_ok(c->p, &ref)) {
+	const struct imageref *ref = &ip->ref;
+	if (st != IMAGEREF_OK || !registry_ok(c->p, ref)) {
 		char *joined = NULL;
 		const char *approved = c->p->registries_text;
 		if (approved == NULL)
@@ -336,14 +361,14 @@ static void judge_source(struct ctx *c, const char *image)
 			                                     c->p->n_registries,
 			                                     RULE_REGISTRIES);
 		if (st == IMAGEREF_OK)
-			fail(c, REASON_REGISTRY_DENIED, ref.name, approved);
+			fail(c, REASON_REGISTRY_DENIED, ref->name, approved);
 		else
 			fail(c, st == IMAGEREF_ID ? REASON_IMAGE_ID : REASON_IMAGE_MISSING,
 			     image, approved);
 		free(joined);
 	}
-	if (st == IMAGEREF_OK)
-		imageref_clear(&ref);
+	if (ip == &own)
+		image_parse_clear(&own);
 }
 
 /* A name an image would get on this host or in a registry (tag, push,
@@ -667,19 +692,16 @@ static void rule_security_profiles(struct ctx *c)
  * registries and to dockerd, which refuses it. */
 static void rule_image_tags(struct ctx *c)
 {
-	const char *image = c->rq->create.image, *why;
-	struct imageref ref;
-	if (image == NULL || image[0] == '\0' ||
-	    imageref_parse(image, &ref, &why) != IMAGEREF_OK)
+	if (c->img->st != IMAGEREF_OK)
 		return;
-	if (ref.digest == NULL) {
+	const struct imageref *ref = &c->img->ref;
+	if (ref->digest == NULL) {
 		if (c->p->require_digest)
-			fail(c, REASON_DIGEST_REQUIRED, ref.full, NULL);
-		else if (ref.tag != NULL && strcmp(ref.tag, "latest") == 0)
-			fail(c, REASON_TAG_LATEST, ref.full,
-			     ref.tag_given ? "given" : NULL);
+			fail(c, REASON_DIGEST_REQUIRED, ref->full, NULL);
+		else if (ref->tag != NULL && strcmp(ref->tag, "latest") == 0)
+			fail(c, REASON_TAG_LATEST, ref->full,
+			     ref->tag_given ? "given" : NULL);
 	}
-	imageref_clear(&ref);
 }
 
 /* An exec runs as the container's user unless it names one, and that
@@ -820,19 +842,12 @@ static bool rule_applies(int rule, enum action a)
 	return false;
 }
 
-static void set_image(const struct request *rq, struct decision *d)
+static void set_image(const struct request *rq, const struct image_parse *img,
+                      struct decision *d)
 {
-	struct imageref ref;
-	const char *why;
 	if (rq->create.image == NULL)
 		return;
-	if (imageref_parse(rq->create.image, &ref, &why) == IMAGEREF_OK) {
-		d->image = ref.full;
-		ref.full = NULL;
-		imageref_clear(&ref);
-	} else {
-		d->image = strdup(rq->create.image);
-	}
+	d->image = strdup(img->st == IMAGEREF_OK ? img->ref.full : rq->create.image);
 }
 
 /* True when the request's TLS user is one of e's users or in one of its
@@ -1018,28 +1033,17 @@ static uint32_t waived_indexed(const struct policy *p, const char *user,
  * every exception whose lists all match. An image list matches only a
  * request that runs a named image (container or service create); an image
  * ID or unparsable reference matches nothing. */
-static uint32_t waived_rules(const struct policy *p, const struct request *rq)
+static uint32_t waived_rules(const struct policy *p, const struct request *rq,
+                             const struct image_parse *img)
 {
 	enum action a = rq->route.action;
-	const char *image = (a == ACTION_CONTAINER_CREATE ||
-	                     a == ACTION_SERVICE_CREATE ||
-	                     a == ACTION_SERVICE_UPDATE)
-	                        ? rq->create.image
-	                        : NULL;
-	struct imageref ref;
-	const char *why;
-	bool have_ref = image != NULL && image[0] != '\0' &&
-	                imageref_parse(image, &ref, &why) == IMAGEREF_OK;
-	if (have_ref && maybe_short_id(image)) {
-		imageref_clear(&ref);
-		have_ref = false;
-	}
-	uint32_t mask = p->ex_index != NULL
-	                    ? waived_indexed(p, rq->user, have_ref ? &ref : NULL)
-	                    : waived_scan(p, rq->user, have_ref ? &ref : NULL);
-	if (have_ref)
-		imageref_clear(&ref);
-	return mask;
+	bool have_ref = (a == ACTION_CONTAINER_CREATE ||
+	                 a == ACTION_SERVICE_CREATE ||
+	                 a == ACTION_SERVICE_UPDATE) &&
+	                img->st == IMAGEREF_OK && !maybe_short_id(rq->create.image);
+	const struct imageref *ref = have_ref ? &img->ref : NULL;
+	return p->ex_index != NULL ? waived_indexed(p, rq->user, ref)
+	                           : waived_scan(p, rq->user, ref);
 }
 
 void eval_request(const struct policy *p, const struct request *rq,
@@ -1074,17 +1078,20 @@ void eval_request(const struct policy *p, const struct request *rq,
 		return;
 	}
 
+	struct image_parse img;
+	image_parse(rq->create.image, &img);
 	if (rq->route.action == ACTION_CONTAINER_CREATE ||
 	    rq->route.action == ACTION_SERVICE_CREATE ||
 	    rq->route.action == ACTION_SERVICE_UPDATE)
-		set_image(rq, d);
-	uint32_t waived = p->n_exceptions > 0 ? waived_rules(p, rq) : 0;
+		set_image(rq, &img, d);
+	uint32_t waived = p->n_exceptions > 0 ? waived_rules(p, rq, &img) : 0;
 	for (int r = 0; r < RULE__COUNT; r++) {
 		if (p->action[r] == RULE_OFF || !rule_applies(r, rq->route.action) ||
 		    (waived & ((uint32_t)1 << r)) != 0)
 			continue;
 		struct ctx c = {p, rq, d, (enum rule_id)r,
-		                enforcing && p->action[r] == RULE_DENY};
+		                enforcing && p->action[r] == RULE_DENY, &img};
 		rule_table[r].fn(&c);
 	}
+	image_parse_clear(&img);
 }
