@@ -160,6 +160,7 @@ char *authz_reply(bool allow, const char *msg)
 			msg = "denied by dockgate (reason not printable)";
 			n = strlen(msg);
 		}
+		strbuf_reserve(&sb, n + n / 8 + 32);
 		strbuf_adds(&sb, ",\"Msg\":\"");
 		const char *p = msg, *end = msg + n;
 		while (p < end) {

@@ -538,6 +538,9 @@ char *decision_message(const struct decision *d)
 	}
 	if (d->n == 0)
 		return NULL;
+	/* A violation's line is a few hundred bytes: room for them up
+	 * front rather than five doublings from 64. */
+	strbuf_reserve(&sb, 256 * d->n);
 	if (enforced > 0)
 		strbuf_addf(&sb, "%zu policy violation%s:", enforced,
 		            enforced == 1 ? "" : "s");

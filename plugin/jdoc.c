@@ -174,6 +174,21 @@ static int mark_fold_dups(jv *obj, bool *exact)
 	obj->fold_dup = false;
 	if (obj->size < 2)
 		return 0;
+	if (obj->size < JDOC_INDEX_MIN) {
+		/* Most objects are this small: compare the hashes pairwise
+		 * rather than clear and fill a set. */
+		const jv *f;
+		uint32_t j;
+		jv_foreach(obj, i, e)
+		{
+			for (j = i + 1, f = e + e->span; j < obj->size; j++, f += f->span)
+				if (f->key_hash == e->key_hash) {
+					repeat = true;
+					goto sort;
+				}
+		}
+		return 0;
+	}
 	while (cap < (size_t)obj->size * 2)
 		cap *= 2;
 	if (cap > sizeof small / sizeof small[0] &&
@@ -200,6 +215,7 @@ static int mark_fold_dups(jv *obj, bool *exact)
 		free(set);
 	if (!repeat)
 		return 0;
+sort:;
 	/* Rare: sort the members by hash, then folded key, then bytes, so
 	 * that keys folding together, and identical keys, end up side by
 	 * side whatever the object's size. */
