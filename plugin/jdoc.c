@@ -42,12 +42,25 @@ static inline uint64_t fold_ascii_word(uint64_t w)
 	return w | upper >> 2;
 }
 
+#define HASH_SEED 0x243f6a8885a308d3ULL
+
+/* The length, then a final avalanche. */
+static inline uint64_t finish_hash(uint64_t h, size_t units)
+{
+	h ^= units;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
 /* padded: key[0..len+8) may be read (the fast path's buffer has eight
  * spare bytes), so a short tail is one load, not a memcpy call. */
 static inline uint64_t fold_hash(const char *key, size_t len, bool padded)
 {
 	const unsigned char *s = (const unsigned char *)key, *end = s + len;
-	uint64_t h = 0x243f6a8885a308d3ULL, acc = 0;
+	uint64_t h = HASH_SEED, acc = 0;
 	unsigned nacc = 0;
 	size_t units = 0;
 
@@ -90,12 +103,41 @@ static inline uint64_t fold_hash(const char *key, size_t len, bool padded)
 	}
 	if (nacc != 0)
 		h = mix_word(h, acc);
-	h ^= units;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 33);
+	return finish_hash(h, units);
+}
+
+/* fold_hash of a padded key, straight-line for the usual one: plain ASCII
+ * of at most 16 bytes, so one or two words. The same value by
+ * construction (same words, same mixing); anything else goes the long
+ * way. */
+static inline uint64_t fold_hash_key(const char *key, size_t len)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t w0, w1 = 0;
+	if (len > 16)
+		return fold_hash(key, len, true);
+	memcpy(&w0, key, sizeof w0);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w0 = __builtin_bswap64(w0);
+#endif
+	if (len < 8) {
+		w0 &= (1ULL << (8 * len)) - 1;
+	} else if (len > 8) {
+		memcpy(&w1, key + 8, sizeof w1);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w1 = __builtin_bswap64(w1);
+#endif
+		if (len < 16)
+			w1 &= (1ULL << (8 * (len - 8))) - 1;
+	}
+	if (((w0 | w1) & high) != 0)
+		return fold_hash(key, len, true);
+	uint64_t h = HASH_SEED;
+	if (len > 0)
+		h = mix_word(h, fold_ascii_word(w0));
+	if (len > 8)
+		h = mix_word(h, fold_ascii_word(w1));
+	return finish_hash(h, len);
 }
 
 uint64_t jdoc_fold_hash_n(const char *key, size_t len)
@@ -245,9 +287,11 @@ struct fp {
 	char *p, *end;
 };
 
-static void skip_ws(struct fp *f)
+static inline void skip_ws(struct fp *f)
 {
-	while (f->p < f->end &&
+	/* The buffer ends in a NUL, which is not white space, so the end
+	 * needs no test of its own; most bytes fail the first test. */
+	while ((unsigned char)*f->p <= ' ' &&
 	       (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t'))
 		f->p++;
 }
@@ -466,7 +510,7 @@ static int fp_members(struct fp *f, long idx, bool object, int depth)
 			f->p++;
 			if ((rc = fp_string(f, &key, &klen)) != FP_OK)
 				return rc;
-			kh = fold_hash(key, klen, true);
+			kh = fold_hash_key(key, klen);
 			skip_ws(f);
 			if (f->p >= f->end || *f->p != ':')
 				return FP_BAIL;

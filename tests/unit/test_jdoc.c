@@ -212,6 +212,26 @@ START_TEST(test_fold_hash)
 		}
 		odd[o] = '\0';
 		ck_assert_msg(jdoc_fold_hash(odd) == h, "length %zu", n);
+		/* Keys read by the fast path hash as the slow path does
+		 * (agree() compares key hashes), and each spelling finds
+		 * the field. */
+		const char *spellings[] = {ascii, upper, odd};
+		for (size_t k = 0; k < 3; k++) {
+			char doc[320];
+			int len = snprintf(doc, sizeof doc, "{\"%s\":7}", spellings[k]);
+			agree(doc, (size_t)len, BODY_FLAGS, "one key");
+			json_error_t err;
+			jdoc *d = jdoc_load(doc, (size_t)len, BODY_FLAGS, &err);
+			ck_assert_ptr_nonnull(d);
+			ck_assert(jdoc_root(d)[1].key_hash == h);
+			int64_t v = 0;
+			if (n > 0) {
+				ck_assert_int_eq(gojson_get_int64(jdoc_root(d), ascii, &v),
+				                 GOJSON_OK);
+				ck_assert_int_eq(v, 7);
+			}
+			jdoc_free(d);
+		}
 		/* One more unit is another key. */
 		if (n > 0) {
 			ascii[n - 1] = '\0';
