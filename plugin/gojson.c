@@ -24,11 +24,23 @@ static bool fold_equal(const char *key, const char *name)
 {
 	const unsigned char *p = (const unsigned char *)key;
 	const unsigned char *n = (const unsigned char *)name;
-	while (*p && *n) {
+	for (;;) {
+		unsigned a = *p, b = *n;
+		/* ASCII on both sides, nearly always: lower and compare. */
+		if (a < 0x80 && b < 0x80) {
+			a |= (unsigned)(a - 'A' < 26u) << 5;
+			b |= (unsigned)(b - 'A' < 26u) << 5;
+			if (a != b)
+				return false;
+			if (a == 0)
+				return true;
+			p++;
+			n++;
+			continue;
+		}
 		if (jdoc_fold_next(&p) != jdoc_fold_next(&n))
 			return false;
 	}
-	return *p == '\0' && *n == '\0';
 }
 
 static int cmp_str(const void *a, const void *b)
