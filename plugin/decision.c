@@ -86,7 +86,13 @@ static void render_missing_limits(struct strbuf *sb, const char *kinds,
 	long long max[3] = {0, 0, 0};
 	size_t n = 0, nmax = 0;
 
-	sscanf(maxima, "%lld|%lld|%lld", &max[0], &max[1], &max[2]);
+	/* "M|C|P", as eval.c writes it. */
+	const char *q = maxima;
+	for (int k = 0; k < 3 && q != NULL; k++) {
+		max[k] = strtoll(q, NULL, 10);
+		if ((q = strchr(q, '|')) != NULL)
+			q++;
+	}
 	for (int k = 0; k < 3; k++)
 		if (strstr(kinds, limit_kinds[k]) != NULL)
 			which[n++] = limit_kinds[k];
