@@ -1,4 +1,5 @@
 /* jdoc: flat JSON documents, read in place or converted from jansson. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ struct jdoc {
 	jv *nodes;
 	size_t n, cap;
 	char *buf;    /* the fast path's copy of the input, decoded in place */
+	size_t buf_cap;
 	uint32_t *index; /* every object's key index, one allocation */
 	json_t *tree; /* or jansson's tree, which the nodes point into */
 	bool fast;
@@ -607,8 +609,13 @@ static int fast_parse(struct jdoc *d, const char *data, size_t len,
                       size_t flags)
 {
 	/* Eight spare bytes, zeroed, for fold_hash's last load of a key. */
-	if ((d->buf = malloc(len + 1 + 8)) == NULL)
-		return FP_NOMEM;
+	if (d->buf_cap < len + 1 + 8) {
+		free(d->buf);
+		d->buf_cap = 0;
+		if ((d->buf = malloc(len + 1 + 8)) == NULL)
+			return FP_NOMEM;
+		d->buf_cap = len + 1 + 8;
+	}
 	memcpy(d->buf, data, len);
 	memset(d->buf + len, 0, 1 + 8);
 	struct fp f = {d, d->buf, d->buf + len};
@@ -744,6 +751,102 @@ static void nomem(json_error_t *err)
 	err->position = -1;
 }
 
+/* ---- buffers kept from one document to the next, per thread ----
+ *
+ * A decision reads two documents (the envelope, then the body), each into
+ * a node array and a copy of its text of a few KiB: malloc's large-chunk
+ * path for every one, on every request, and memory that comes back cold.
+ * Each thread keeps the arrays of its last two documents (up to
+ * SPARE_MAX bytes each) and hands them to the next ones. They go with the
+ * thread (a key destructor); the main thread's stay reachable until exit. */
+#define SPARES 2
+#define SPARE_MAX (256u * 1024)
+/* Under AddressSanitizer every document gets fresh memory, so a string
+ * used after its document was freed is still reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPARES_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPARES_OFF 1
+#endif
+#endif
+#ifndef SPARES_OFF
+#define SPARES_OFF 0
+#endif
+
+struct spare {
+	jv *nodes;
+	size_t cap;
+	char *buf;
+	size_t buf_cap;
+};
+
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_ready;
+
+static void spares_free(void *p)
+{
+	struct spare *sp = p;
+	for (int i = 0; i < SPARES; i++) {
+		free(sp[i].nodes);
+		free(sp[i].buf);
+	}
+	free(sp);
+}
+
+static void spares_init(void)
+{
+	spare_ready = pthread_key_create(&spare_key, spares_free) == 0;
+}
+
+static struct spare *spares(void)
+{
+	if (SPARES_OFF)
+		return NULL;
+	pthread_once(&spare_once, spares_init);
+	if (!spare_ready)
+		return NULL;
+	struct spare *sp = pthread_getspecific(spare_key);
+	if (sp == NULL && (sp = calloc(SPARES, sizeof *sp)) != NULL &&
+	    pthread_setspecific(spare_key, sp) != 0) {
+		free(sp);
+		sp = NULL;
+	}
+	return sp;
+}
+
+static void take_spare(struct jdoc *d)
+{
+	struct spare *sp = spares();
+	for (int i = 0; sp != NULL && i < SPARES; i++) {
+		if (sp[i].nodes == NULL && sp[i].buf == NULL)
+			continue;
+		d->nodes = sp[i].nodes;
+		d->cap = sp[i].cap;
+		d->buf = sp[i].buf;
+		d->buf_cap = sp[i].buf_cap;
+		memset(&sp[i], 0, sizeof sp[i]);
+		return;
+	}
+}
+
+/* Keeps d's arrays for the thread's next document when there is room;
+ * returns whether it did (the caller then must not free them). */
+static bool give_spare(struct jdoc *d)
+{
+	if (d->cap * sizeof *d->nodes > SPARE_MAX || d->buf_cap > SPARE_MAX)
+		return false;
+	struct spare *sp = spares();
+	for (int i = 0; sp != NULL && i < SPARES; i++) {
+		if (sp[i].nodes != NULL || sp[i].buf != NULL)
+			continue;
+		sp[i] = (struct spare){d->nodes, d->cap, d->buf, d->buf_cap};
+		return true;
+	}
+	return false;
+}
+
 jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 {
 	struct jdoc *d = calloc(1, sizeof *d);
@@ -751,12 +854,11 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 		nomem(err);
 		return NULL;
 	}
+	take_spare(d);
 	/* Sizes that do not fit the nodes' 32-bit counts are jansson's. */
 	int rc = len < UINT32_MAX / 2 ? fast_parse(d, data, len, flags) : FP_BAIL;
 	if (rc == FP_OK)
 		return d;
-	free(d->buf);
-	d->buf = NULL;
 	free(d->index);
 	d->index = NULL;
 	d->n = 0;
@@ -795,8 +897,10 @@ void jdoc_free(jdoc *d)
 {
 	if (d == NULL)
 		return;
-	free(d->nodes);
-	free(d->buf);
+	if (!give_spare(d)) {
+		free(d->nodes);
+		free(d->buf);
+	}
 	free(d->index);
 	json_decref(d->tree);
 	free(d);

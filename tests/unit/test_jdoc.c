@@ -294,6 +294,44 @@ START_TEST(test_colliding_keys)
 }
 END_TEST
 
+/* Documents reuse the arrays of the thread's last ones: a small document
+ * after a big one, one that goes to jansson after a fast one, and three
+ * alive at once must each read as if loaded alone. */
+START_TEST(test_reuse)
+{
+	char big[4096];
+	size_t n = 0;
+	n += (size_t)sprintf(big + n, "{\"pad\":\"");
+	while (n < sizeof big - 64)
+		big[n++] = 'x';
+	n += (size_t)sprintf(big + n, "\",\"a\":[1,2,3],\"b\":{\"c\":true}}");
+	const char *docs[] = {
+	    big, "{\"k\":\"v\"}", "[1,2]", "{\"\\u00e9\":1}",
+	    "{\"r\":1.5}",  big,          "{}",    "{\"k\":\"w\"}",
+	};
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < N(docs); i++)
+			ck_assert(agree(docs[i], strlen(docs[i]), 0, "reuse") ||
+			          strchr(docs[i], '.') || strstr(docs[i], "\\u00e9"));
+		json_error_t err;
+		jdoc *x = jdoc_load(big, strlen(big), 0, &err);
+		jdoc *y = jdoc_load("{\"k\":\"v\"}", 9, 0, &err);
+		jdoc *z = jdoc_load("{\"k\":\"w\"}", 9, 0, &err);
+		ck_assert(x && y && z);
+		const char *v;
+		ck_assert_int_eq(gojson_get_string(jdoc_root(y), "k", &v), GOJSON_OK);
+		ck_assert_str_eq(v, "v");
+		ck_assert_int_eq(gojson_get_string(jdoc_root(z), "k", &v), GOJSON_OK);
+		ck_assert_str_eq(v, "w");
+		ck_assert_int_eq(gojson_get_string(jdoc_root(x), "pad", &v), GOJSON_OK);
+		ck_assert_uint_eq(strlen(v), sizeof big - 64 - 8);
+		jdoc_free(y);
+		jdoc_free(x);
+		jdoc_free(z);
+	}
+}
+END_TEST
+
 /* --- the real traffic: every capture's envelope and body go the fast way */
 
 static int is_json(const struct dirent *e)
@@ -414,6 +452,7 @@ Suite *jdoc_suite(void)
 	tcase_add_test(tc, test_big_objects);
 	tcase_add_test(tc, test_fold_hash);
 	tcase_add_test(tc, test_colliding_keys);
+	tcase_add_test(tc, test_reuse);
 	tcase_add_test(tc, test_captures);
 	tcase_add_test(tc, test_verdict_bodies);
 	tcase_add_test(tc, test_fuzz_corpora);
