@@ -1,8 +1,8 @@
 /* jdoc: flat JSON documents, read in place or converted from jansson. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bufpool.h"
 #include "jdoc.h"
 
 /* Deeper than anything dockerd's types need; deeper input goes to jansson,
@@ -363,7 +363,8 @@ static size_t plain_run(const char *p, const char *end)
 /* Reads the string whose opening quote is at f->p - 1, decoding it where
  * it lies and ending it with NUL. Only printable ASCII and escapes that
  * decode to ASCII (1..0x7f) are taken; the rest is jansson's. */
-static int fp_string(struct fp *f, const char **out, uint32_t *len)
+static int fp_string(struct fp *f, const char **out, uint32_t *len,
+                     uint64_t *kh)
 {
 	char *start = f->p, *o;
 	char *p = f->p;
@@ -375,6 +376,12 @@ static int fp_string(struct fp *f, const char **out, uint32_t *len)
 			return FP_BAIL;
 		unsigned char c = (unsigned char)*p;
 		if (c == '"') {
+			/* A key is hashed before its NUL goes in: loading
+			 * the word that holds a byte just stored stalls the
+			 * load (no store forwarding across sizes), once per
+			 * key. fold_hash_key masks off the quote. */
+			if (kh != NULL)
+				*kh = fold_hash_key(start, (size_t)(p - start));
 			*p = '\0';
 			*out = start;
 			*len = (uint32_t)(p - start);
@@ -400,6 +407,8 @@ static int fp_string(struct fp *f, const char **out, uint32_t *len)
 			*o = '\0';
 			*out = start;
 			*len = (uint32_t)(o - start);
+			if (kh != NULL)
+				*kh = fold_hash_key(start, (size_t)(o - start));
 			f->p = p + 1;
 			return FP_OK;
 		}
@@ -510,9 +519,8 @@ static int fp_members(struct fp *f, long idx, bool object, int depth)
 			if (f->p >= f->end || *f->p != '"')
 				return FP_BAIL;
 			f->p++;
-			if ((rc = fp_string(f, &key, &klen)) != FP_OK)
+			if ((rc = fp_string(f, &key, &klen, &kh)) != FP_OK)
 				return rc;
-			kh = fold_hash_key(key, klen);
 			skip_ws(f);
 			if (f->p >= f->end || *f->p != ':')
 				return FP_BAIL;
@@ -570,7 +578,7 @@ static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth)
 		const char *s;
 		uint32_t len;
 		f->p++;
-		if ((rc = fp_string(f, &s, &len)) != FP_OK)
+		if ((rc = fp_string(f, &s, &len, NULL)) != FP_OK)
 			return rc;
 		if ((idx = new_node(f->d, JV_STRING, key, kh)) < 0)
 			return FP_NOMEM;
@@ -751,102 +759,6 @@ static void nomem(json_error_t *err)
 	err->position = -1;
 }
 
-/* ---- buffers kept from one document to the next, per thread ----
- *
- * A decision reads two documents (the envelope, then the body), each into
- * a node array and a copy of its text of a few KiB: malloc's large-chunk
- * path for every one, on every request, and memory that comes back cold.
- * Each thread keeps the arrays of its last two documents (up to
- * SPARE_MAX bytes each) and hands them to the next ones. They go with the
- * thread (a key destructor); the main thread's stay reachable until exit. */
-#define SPARES 2
-#define SPARE_MAX (256u * 1024)
-/* Under AddressSanitizer every document gets fresh memory, so a string
- * used after its document was freed is still reported. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SPARES_OFF 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SPARES_OFF 1
-#endif
-#endif
-#ifndef SPARES_OFF
-#define SPARES_OFF 0
-#endif
-
-struct spare {
-	jv *nodes;
-	size_t cap;
-	char *buf;
-	size_t buf_cap;
-};
-
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-static bool spare_ready;
-
-static void spares_free(void *p)
-{
-	struct spare *sp = p;
-	for (int i = 0; i < SPARES; i++) {
-		free(sp[i].nodes);
-		free(sp[i].buf);
-	}
-	free(sp);
-}
-
-static void spares_init(void)
-{
-	spare_ready = pthread_key_create(&spare_key, spares_free) == 0;
-}
-
-static struct spare *spares(void)
-{
-	if (SPARES_OFF)
-		return NULL;
-	pthread_once(&spare_once, spares_init);
-	if (!spare_ready)
-		return NULL;
-	struct spare *sp = pthread_getspecific(spare_key);
-	if (sp == NULL && (sp = calloc(SPARES, sizeof *sp)) != NULL &&
-	    pthread_setspecific(spare_key, sp) != 0) {
-		free(sp);
-		sp = NULL;
-	}
-	return sp;
-}
-
-static void take_spare(struct jdoc *d)
-{
-	struct spare *sp = spares();
-	for (int i = 0; sp != NULL && i < SPARES; i++) {
-		if (sp[i].nodes == NULL && sp[i].buf == NULL)
-			continue;
-		d->nodes = sp[i].nodes;
-		d->cap = sp[i].cap;
-		d->buf = sp[i].buf;
-		d->buf_cap = sp[i].buf_cap;
-		memset(&sp[i], 0, sizeof sp[i]);
-		return;
-	}
-}
-
-/* Keeps d's arrays for the thread's next document when there is room;
- * returns whether it did (the caller then must not free them). */
-static bool give_spare(struct jdoc *d)
-{
-	if (d->cap * sizeof *d->nodes > SPARE_MAX || d->buf_cap > SPARE_MAX)
-		return false;
-	struct spare *sp = spares();
-	for (int i = 0; sp != NULL && i < SPARES; i++) {
-		if (sp[i].nodes != NULL || sp[i].buf != NULL)
-			continue;
-		sp[i] = (struct spare){d->nodes, d->cap, d->buf, d->buf_cap};
-		return true;
-	}
-	return false;
-}
-
 jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 {
 	struct jdoc *d = calloc(1, sizeof *d);
@@ -854,7 +766,13 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 		nomem(err);
 		return NULL;
 	}
-	take_spare(d);
+	/* Buffers of the thread's earlier documents (bufpool.h); the node
+	 * count is guessed from the size, and grows by realloc. */
+	size_t cap, guess = len / 16 > 64 ? len / 16 : 64;
+	if ((d->nodes = bufpool_get(guess * sizeof *d->nodes, &cap)) != NULL)
+		d->cap = cap / sizeof *d->nodes;
+	if ((d->buf = bufpool_get(len + 1 + 8, &cap)) != NULL)
+		d->buf_cap = cap;
 	/* Sizes that do not fit the nodes' 32-bit counts are jansson's. */
 	int rc = len < UINT32_MAX / 2 ? fast_parse(d, data, len, flags) : FP_BAIL;
 	if (rc == FP_OK)
@@ -897,10 +815,8 @@ void jdoc_free(jdoc *d)
 {
 	if (d == NULL)
 		return;
-	if (!give_spare(d)) {
-		free(d->nodes);
-		free(d->buf);
-	}
+	bufpool_put(d->nodes, d->cap * sizeof *d->nodes);
+	bufpool_put(d->buf, d->buf_cap);
 	free(d->index);
 	json_decref(d->tree);
 	free(d);

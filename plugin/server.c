@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "authz_proto.h"
+#include "bufpool.h"
 #include "decide.h"
 #include "server.h"
 #include "strbuf.h"
@@ -193,8 +194,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			errno = 0;
 			unsigned long long n = strtoull(cl, &end, 10);
 			if (errno == 0 && end != cl && *end == '\0' && n > 0 &&
-			    n <= s->max_body)
-				strbuf_reserve(&st->body, (size_t)n);
+			    n <= s->max_body) {
+				/* This thread's last body buffer, if it fits. */
+				size_t cap;
+				char *b = bufpool_get((size_t)n + 1, &cap);
+				if (b != NULL) {
+					b[0] = '\0';
+					st->body = (struct strbuf){b, 0, cap, 0};
+				} else {
+					strbuf_reserve(&st->body, (size_t)n);
+				}
+			}
 		}
 		return MHD_YES;
 	}
@@ -254,7 +264,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			fflush(s->log);
 		}
 		free(st->log_line);
-		strbuf_release(&st->body);
+		bufpool_put(st->body.buf, st->body.cap);
 		free(st->slow_reply);
 		free(st);
 		*con_cls = NULL;

@@ -3,11 +3,13 @@
  * strbuf_addf's fast path against snprintf, the SSE2 scans against plain
  * loops, on lengths either side of every 16-byte step. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bufpool.h"
 #include "strbuf.h"
 #include "suites.h"
 
@@ -122,6 +124,75 @@ START_TEST(test_add_escaped)
 }
 END_TEST
 
+static void *other_thread(void *arg)
+{
+	size_t cap;
+	(void)arg;
+	void *p = bufpool_get(1, &cap);
+	bufpool_put(malloc(256), 256);
+	return p;
+}
+
+/* A thread gets back the buffers it put, the smallest that fits first;
+ * too large ones and those past the slots are freed (valgrind and LSan
+ * would see any that were lost). */
+START_TEST(test_bufpool)
+{
+	size_t cap = 0;
+	if (!bufpool_active()) {
+		void *p = malloc(100);
+		bufpool_put(p, 100);
+		ck_assert_ptr_null(bufpool_get(1, &cap));
+		return;
+	}
+	/* Empty what earlier tests left. */
+	void *old;
+	while ((old = bufpool_get(0, &cap)) != NULL)
+		free(old);
+	ck_assert_ptr_null(bufpool_get(1, &cap));
+	char *small = malloc(1000), *mid = malloc(5000);
+	ck_assert(small && mid);
+	bufpool_put(mid, 5000);
+	bufpool_put(small, 1000);
+	ck_assert_ptr_eq(bufpool_get(900, &cap), small);
+	ck_assert_uint_eq(cap, 1000);
+	ck_assert_ptr_null(bufpool_get(6000, &cap));
+	ck_assert_ptr_eq(bufpool_get(1001, &cap), mid);
+	ck_assert_uint_eq(cap, 5000);
+	free(small);
+	free(mid);
+	/* Larger than BUFPOOL_MAX: freed, not kept. */
+	bufpool_put(malloc(BUFPOOL_MAX + 1), BUFPOOL_MAX + 1);
+	ck_assert_ptr_null(bufpool_get(1, &cap));
+	/* More than the slots: the rest are freed; what comes back is
+	 * what was kept, each once. */
+	void *kept[16];
+	for (int i = 0; i < 16; i++)
+		bufpool_put(malloc(64), 64);
+	int n = 0;
+	while (n < 16 && (kept[n] = bufpool_get(64, &cap)) != NULL)
+		n++;
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_lt(n, 16);
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < i; j++)
+			ck_assert_ptr_ne(kept[i], kept[j]);
+		free(kept[i]);
+	}
+	/* Another thread has a pool of its own, freed when it ends (valgrind
+	 * reports the buffer it put if the key's destructor did not run). */
+	bufpool_put(malloc(128), 128);
+	pthread_t t;
+	void *got = (void *)1;
+	ck_assert_int_eq(pthread_create(&t, NULL, other_thread, NULL), 0);
+	ck_assert_int_eq(pthread_join(t, &got), 0);
+	ck_assert_ptr_null(got);
+	void *mine = bufpool_get(128, &cap);
+	ck_assert_ptr_nonnull(mine);
+	free(mine);
+}
+END_TEST
+
 Suite *strbuf_suite(void)
 {
 	Suite *s = suite_create("strbuf");
@@ -129,6 +200,7 @@ Suite *strbuf_suite(void)
 	tcase_add_test(tc, test_addf_matches_snprintf);
 	tcase_add_test(tc, test_scans_match_bytewise);
 	tcase_add_test(tc, test_add_escaped);
+	tcase_add_test(tc, test_bufpool);
 	suite_add_tcase(s, tc);
 	return s;
 }

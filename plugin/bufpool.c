@@ -1,0 +1,96 @@
+/* bufpool: per-thread reuse of large buffers (see bufpool.h). */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "bufpool.h"
+
+#define SLOTS 6
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_OFF 1
+#endif
+#endif
+#ifndef POOL_OFF
+#define POOL_OFF 0
+#endif
+
+struct slot {
+	void *p;
+	size_t cap;
+};
+
+static pthread_key_t key;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static bool ready;
+
+/* A thread's buffers go when it ends; the main thread's stay reachable
+ * until the process exits. */
+static void pool_free(void *v)
+{
+	struct slot *s = v;
+	for (int i = 0; i < SLOTS; i++)
+		free(s[i].p);
+	free(s);
+}
+
+static void pool_init(void)
+{
+	ready = pthread_key_create(&key, pool_free) == 0;
+}
+
+static struct slot *pool(void)
+{
+	if (POOL_OFF)
+		return NULL;
+	pthread_once(&once, pool_init);
+	if (!ready)
+		return NULL;
+	struct slot *s = pthread_getspecific(key);
+	if (s == NULL && (s = calloc(SLOTS, sizeof *s)) != NULL &&
+	    pthread_setspecific(key, s) != 0) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+void *bufpool_get(size_t need, size_t *cap)
+{
+	struct slot *s = pool();
+	int best = -1;
+	for (int i = 0; s != NULL && i < SLOTS; i++)
+		if (s[i].p != NULL && s[i].cap >= need &&
+		    (best < 0 || s[i].cap < s[best].cap))
+			best = i;
+	if (best < 0)
+		return NULL;
+	void *p = s[best].p;
+	*cap = s[best].cap;
+	s[best].p = NULL;
+	s[best].cap = 0;
+	return p;
+}
+
+void bufpool_put(void *p, size_t cap)
+{
+	if (p == NULL)
+		return;
+	struct slot *s = cap <= BUFPOOL_MAX ? pool() : NULL;
+	for (int i = 0; s != NULL && i < SLOTS; i++) {
+		if (s[i].p == NULL) {
+			s[i].p = p;
+			s[i].cap = cap;
+			return;
+		}
+	}
+	free(p);
+}
+
+int bufpool_active(void)
+{
+	return !POOL_OFF;
+}
