@@ -30,4 +30,9 @@ void log_line(enum log_level l, const char *text);
  * put in front of its fields. json format only. */
 void log_json_record(enum log_level l, const char *msg, const char *record);
 
+/* Called before every line this module writes (with arg), so that lines
+ * queued elsewhere for stderr (the decision log's, declog.h) come first.
+ * fn NULL: none. Set while a server runs. */
+void log_set_flush(void (*fn)(void *), void *arg);
+
 #endif

@@ -1,5 +1,6 @@
 /* log: stderr lines, human or JSON. See log.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,11 +59,30 @@ bool log_enabled(enum log_level l)
 	return l >= min_level;
 }
 
+/* Set and read from different threads (a server starting or stopping
+ * while another logs): under a lock. Lines here are few. */
+static pthread_mutex_t flush_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*flush_fn)(void *);
+static void *flush_arg;
+
+void log_set_flush(void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&flush_lock);
+	flush_fn = fn;
+	flush_arg = arg;
+	pthread_mutex_unlock(&flush_lock);
+}
+
 static void put(struct strbuf *sb)
 {
 	char *s = strbuf_detach(sb);
 	if (s == NULL)
 		return;
+	/* Decision lines queued before this line go out before it; the
+	 * lock keeps the queue from being stopped meanwhile. */
+	pthread_mutex_lock(&flush_lock);
+	if (flush_fn != NULL)
+		flush_fn(flush_arg);
 	size_t len = strlen(s), off = 0;
 	while (off < len) {
 		ssize_t n = write(STDERR_FILENO, s + off, len - off);
@@ -72,6 +92,7 @@ static void put(struct strbuf *sb)
 			break;
 		off += (size_t)n;
 	}
+	pthread_mutex_unlock(&flush_lock);
 	free(s);
 }
 

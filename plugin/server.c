@@ -17,6 +17,8 @@
 
 #include "authz_proto.h"
 #include "bufpool.h"
+#include "declog.h"
+#include "log.h"
 #include "decide.h"
 #include "server.h"
 #include "strbuf.h"
@@ -30,12 +32,22 @@ struct server {
 	struct policy *policy;
 	size_t max_body;
 	FILE *log;
+	struct declog *declog; /* batches the lines for log; NULL: direct */
 	const struct decide_opts *opts; /* borrowed from the config */
 	const struct decide_hooks *hooks;
 	char *socket_path; /* the socket we created and must remove, or NULL */
 	dev_t sock_dev;
 	ino_t sock_ino;
 };
+
+/* How long decision-log lines may gather before they are written in one
+ * call (declog.h). */
+#define DECLOG_DELAY_MS 20
+
+static void flush_declog(void *arg)
+{
+	declog_flush(arg);
+}
 
 /* libmicrohttpd's per-connection pool holds the request head and the read
  * buffer, and it zeroes the whole pool after every request: with the
@@ -259,7 +271,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (st != NULL) {
 		/* Whether the reply went out or the client left first, the
 		 * decision was made: it is logged either way. */
-		if (st->log_line != NULL && s->log != NULL) {
+		if (st->log_line != NULL && s->declog != NULL) {
+			declog_write(s->declog, st->log_line, strlen(st->log_line));
+		} else if (st->log_line != NULL && s->log != NULL) {
 			fputs(st->log_line, s->log);
 			fflush(s->log);
 		}
@@ -397,6 +411,12 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	 * block one of them. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
+	/* Before the workers exist. Without the writer thread, each line
+	 * is written by its worker, as before. */
+	if (s->log != NULL &&
+	    (s->declog = declog_start(fileno(s->log), DECLOG_DELAY_MS)) != NULL)
+		log_set_flush(flush_declog, s->declog);
+
 	unsigned threads = cfg->threads;
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -432,6 +452,10 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	}
 	return s;
 fail:
+	if (s->declog != NULL) {
+		log_set_flush(NULL, NULL);
+		declog_stop(s->declog);
+	}
 	policy_unref(s->policy);
 	pthread_mutex_destroy(&s->lock);
 	free(s->socket_path);
@@ -464,6 +488,11 @@ void server_stop(struct server *s)
 	MHD_stop_daemon(s->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	/* Every request has completed: its line is queued. */
+	if (s->declog != NULL) {
+		log_set_flush(NULL, NULL);
+		declog_stop(s->declog);
+	}
 	/* Remove the socket only if it is still ours: a newer instance may
 	 * have replaced it. */
 	if (s->socket_path != NULL && stat(s->socket_path, &sb) == 0 &&
@@ -523,11 +552,13 @@ static void *slow_main(void *arg)
 		pthread_mutex_unlock(&sl->lock);
 
 		struct req_state *st = j->st;
-		struct decide_call call = {.may_block = true};
+		struct decide_call call = {.may_block = true, .defer_log = true};
 		bool allow;
 		st->slow_reply = decide_hooked(j->p, sl->s->opts, st->body.buf ? st->body.buf : "",
 		                               st->body.len, &allow, sl->s->log,
 		                               sl->s->hooks, &call);
+		/* Written with the others when the request completes. */
+		st->log_line = call.log_line;
 		policy_unref(j->p);
 		st->slow_done = true;
 

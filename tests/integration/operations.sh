@@ -385,6 +385,31 @@ detail=$(cat "$LOG") check "human log: startup names policy path, digest, rule c
 detail=$(cat "$LOG") check "human log: one line per decision" \
 	grep -q 'dockgate: deny action=container_create .*rules=no-root' "$LOG"
 
+# Decision lines go out in batches from a thread of their own (declog.h):
+# a lone decision's line still appears by itself, none is lost or cut
+# when four clients send at once, and all are out before "stopping".
+: >"$LOG"
+start --policy "$POLICY" || exit 1
+authz "$CAP/create-uid0.1.json" >/dev/null
+waitfor 5 grep -q 'dockgate: deny action=container_create' "$LOG"
+detail=$(cat "$LOG") check "human log: a lone decision's line is written without a stop or more traffic" \
+	grep -q 'dockgate: deny action=container_create' "$LOG"
+sent=1
+CLIENTS=()
+for c in 1 2 3 4; do
+	(for f in "$CAP"/*.json; do authz "$f" >/dev/null; done) &
+	CLIENTS+=($!)
+done
+for c in "${CLIENTS[@]}"; do wait "$c"; done
+sent=$((sent + 4 * $(ls "$CAP"/*.json | wc -l)))
+stop
+decisions=$(grep -cE '^[0-9-]+T[0-9:.]+Z dockgate: (allow|deny) action=[a-z_]+ method="[A-Z]+" path=.* latency_us=[0-9]+$' "$LOG")
+last=$(grep -nE 'Z dockgate: (allow|deny) ' "$LOG" | tail -1 | cut -d: -f1)
+stopping=$(grep -n '^dockgate: stopping' "$LOG" | cut -d: -f1)
+detail="$decisions whole decision lines for $sent requests; last at line $last, stopping at ${stopping:-none}" \
+	check "human log: every decision of four concurrent clients has one whole line, all before stopping" \
+	test "$decisions" = "$sent" -a -n "$stopping" -a "${last:-0}" -lt "${stopping:-0}"
+
 : >"$LOG"
 start --policy "$POLICY" --log-format json || exit 1
 authz "$CAP/create-uid0.1.json" >/dev/null

@@ -29,5 +29,6 @@ Suite *verdicts_suite(void);
 Suite *auditlog_suite(void);
 Suite *metrics_suite(void);
 Suite *strbuf_suite(void);
+Suite *declog_suite(void);
 
 #endif
