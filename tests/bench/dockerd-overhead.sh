@@ -166,7 +166,7 @@ assign() {
 # chains are checked by what reaches dockgate: a GET /info on the dockgate
 # configuration's dockerd must, a GET /version on the other two must not.
 check_assignment() {
-	local side i0 v0 code
+	local side i0 v0 code k
 	[ -z "${OVERHEAD_AA:-}" ] || return 0
 	i0=$(grep -c ' path="/info"' "$E2E_DOCKGATE_LOG" || true)
 	v0=$(grep -c ' path="/version"' "$E2E_DOCKGATE_LOG" || true)
@@ -175,6 +175,14 @@ check_assignment() {
 			"http://docker/v1.41/$([ "$side" = dockgate ] && echo info || echo version)")
 		[ "$code" = 200 ] || e2e_die "$side: GET /info or /version answered $code"
 	done
+	# dockgate writes its decision lines in batches, 20 ms apart at most
+	# (doc/operations.md): wait for the /info line, then a little more
+	# for any /version line that should not be there.
+	for ((k = 0; k < 100; k++)); do
+		[ "$(grep -c ' path="/info"' "$E2E_DOCKGATE_LOG")" -gt "$i0" ] && break
+		sleep 0.02
+	done
+	sleep 0.1
 	if [ "$(grep -c ' path="/info"' "$E2E_DOCKGATE_LOG")" != $((i0 + 1)) ] ||
 		[ "$(grep -c ' path="/version"' "$E2E_DOCKGATE_LOG" || true)" != "$v0" ]; then
 		e2e_die "the authorization chains are not where they should be"
@@ -375,6 +383,7 @@ main() {
 			"dockgate_vs_null=$(paired "$d/dockgate.$cmd" "$d/null.$cmd")" \
 			"$(api_fields "$cmd" "$a")"
 	done
+	sleep 0.1 # the last batch of decision lines
 	sed -n 's/.* dockgate: .* latency_us=\([0-9]*\)$/\1/p' "$E2E_DOCKGATE_LOG" |
 		awk '{ n++; s += $1 } END { printf "overhead dockgate decisions=%d mean_decide_us=%.1f\n", n, n ? s / n : 0 }'
 	stop_instances

@@ -469,6 +469,12 @@ case_audit_allows_writable_rootfs() {
 		"$E2E_IMAGE_OK" echo audited-ok
 	expect_rc 0 || return 1
 	[ "$(cat "$OUT")" = audited-ok ] || fail "expected stdout 'audited-ok'" || return 1
+	# Decision lines are written in batches at most 20 ms apart.
+	for _ in $(seq 100); do
+		tail -n +"$((mark + 1))" "$E2E_DOCKGATE_LOG" |
+			grep -Eq "allow.*read-only-rootfs|read-only-rootfs.*allow" && break
+		sleep 0.02
+	done
 	tail -n +"$((mark + 1))" "$E2E_DOCKGATE_LOG" >"$E2E_DIR/audit.log"
 	OUT=$E2E_DIR/audit.log ERR=''
 	# One line per decision: the allowed create names the audited rule.
