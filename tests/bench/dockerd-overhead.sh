@@ -168,6 +168,9 @@ assign() {
 check_assignment() {
 	local side i0 v0 code k
 	[ -z "${OVERHEAD_AA:-}" ] || return 0
+	# The counts before start once earlier calls' lines are out (dockgate
+	# writes them in batches at most 20 ms apart, doc/operations.md).
+	sleep 0.1
 	i0=$(grep -c ' path="/info"' "$E2E_DOCKGATE_LOG" || true)
 	v0=$(grep -c ' path="/version"' "$E2E_DOCKGATE_LOG" || true)
 	for side in "${SIDES[@]}"; do
@@ -175,9 +178,8 @@ check_assignment() {
 			"http://docker/v1.41/$([ "$side" = dockgate ] && echo info || echo version)")
 		[ "$code" = 200 ] || e2e_die "$side: GET /info or /version answered $code"
 	done
-	# dockgate writes its decision lines in batches, 20 ms apart at most
-	# (doc/operations.md): wait for the /info line, then a little more
-	# for any /version line that should not be there.
+	# Wait for the /info line, then a little more for any /version line
+	# that should not be there.
 	for ((k = 0; k < 100; k++)); do
 		[ "$(grep -c ' path="/info"' "$E2E_DOCKGATE_LOG")" -gt "$i0" ] && break
 		sleep 0.02
