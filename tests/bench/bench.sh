@@ -8,7 +8,7 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_SECS [3]      seconds per measured run (after 0.5 s warm-up)
-#   BENCH_ROUNDS [3]    runs per figure, nginx and dockgate alternating;
+#   BENCH_ROUNDS [5]    runs per figure, nginx and dockgate alternating;
 #                       the median is reported
 #   BENCH_DOCKER_RUNS [200]  rounds of docker ps/create on each of: no
 #                       plugin, the null plugin, dockgate (0 skips them;
@@ -20,7 +20,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DOCKGATE=${DOCKGATE:-$ROOT/build/dockgate}
 LOADGEN=${LOADGEN:-$ROOT/build/loadgen}
 SECS=${BENCH_SECS:-3}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 DOCKER_RUNS=${BENCH_DOCKER_RUNS:-200}
 NULLPLUGIN=${NULLPLUGIN:-$ROOT/build/nullplugin}
 OUT=${BENCH_OUT-$ROOT/doc/benchmarks.md}
