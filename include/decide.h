@@ -26,18 +26,28 @@ char *decide(const struct policy *p, const struct decide_opts *opts,
 
 struct request;
 struct decision;
+struct decide_record;
 
 /* One call's side of the hooks: whether prepare may block, and whether it
  * asked for the decision to be made again where it may. */
 struct decide_call {
 	bool may_block; /* in: not on an HTTP worker thread */
 	bool deferred;  /* out: prepare needs I/O; decide() returned NULL */
-	/* in: hand the decision-log line back in log_line (a new string
-	 * the caller writes to log and frees) instead of writing it, so
-	 * the server can send the reply first. */
+	/* in: keep what the decision-log line is made of (the request and
+	 * the decision) in *record instead of writing the line, so that the
+	 * server sends the reply first and then formats the line
+	 * (decide_record_line) and frees the request (decide_record_free):
+	 * neither holds the reply up. */
 	bool defer_log;
-	char *log_line; /* out, with defer_log: the line, or NULL */
+	/* out, with defer_log: NULL when out of memory, and the line was
+	 * then written to log at once. */
+	struct decide_record *record;
 };
+
+/* The decision-log line of a kept decision (as audit_log writes it): a new
+ * string, or NULL when out of memory. */
+char *decide_record_line(const struct decide_record *r);
+void decide_record_free(struct decide_record *r);
 
 /* What the daemon adds around a decision (audit log, metrics). Every
  * member is optional; decide() runs with none. */

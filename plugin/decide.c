@@ -45,6 +45,14 @@ static bool self_check_path(const struct selfprotect_opts *self,
 	return denied;
 }
 
+struct decide_record {
+	struct authz_req az;
+	struct request rq;
+	struct decision d;
+	bool have_rq;
+	long latency;
+};
+
 char *decide(const struct policy *p, const struct decide_opts *opts,
              const char *data, size_t len, bool *allow, FILE *log)
 {
@@ -107,18 +115,38 @@ char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
 	char *reply = authz_reply(d.allow, msg);
 	*allow = d.allow && reply != NULL;
 	long latency = elapsed_us(&t0);
-	if (call != NULL && call->defer_log)
-		call->log_line = log != NULL ? audit_line(have_rq ? &rq : NULL, &d,
-		                                          latency)
-		                             : NULL;
-	else
-		audit_log(log, have_rq ? &rq : NULL, &d, latency);
 	if (h != NULL && h->record != NULL)
 		h->record(h->cls, p, have_rq ? &rq : NULL, &d, latency);
-
 	free(msg);
+
+	if (call != NULL && call->defer_log) {
+		/* The request and decision move into the record: the line
+		 * and the clean-up come after the reply. */
+		struct decide_record *r = malloc(sizeof *r);
+		if (r != NULL) {
+			*r = (struct decide_record){az, rq, d, have_rq, latency};
+			call->record = r;
+			return reply;
+		}
+	}
+	audit_log(log, have_rq ? &rq : NULL, &d, latency);
 	decision_clear(&d);
 	request_clear(&rq);
 	authz_req_clear(&az);
 	return reply;
+}
+
+char *decide_record_line(const struct decide_record *r)
+{
+	return audit_line(r->have_rq ? &r->rq : NULL, &r->d, r->latency);
+}
+
+void decide_record_free(struct decide_record *r)
+{
+	if (r == NULL)
+		return;
+	decision_clear(&r->d);
+	request_clear(&r->rq);
+	authz_req_clear(&r->az);
+	free(r);
 }

@@ -68,10 +68,10 @@ struct req_state {
 	bool too_big;  /* body exceeded max_body: rest discarded */
 	char *slow_reply; /* set by the slow lane before it resumes us */
 	bool slow_done;
-	/* The decision-log line, written once the reply has gone (when
-	 * the request completes): the client does not wait for the
-	 * write(2), and a line is still written for every decision. */
-	char *log_line;
+	/* The decision, kept until the request completes: its log line is
+	 * made and queued, and the request freed, once the reply has gone,
+	 * so the client waits for neither. */
+	struct decide_record *record;
 };
 
 static int slow_submit(struct server *s, struct MHD_Connection *conn,
@@ -166,7 +166,7 @@ static enum MHD_Result answer_authz_req(struct server *s,
 	struct decide_call call = {.defer_log = true};
 	out = decide_hooked(p, s->opts, st->body.buf ? st->body.buf : "", st->body.len,
 	                    &allow, s->log, s->hooks, &call);
-	st->log_line = call.log_line;
+	st->record = call.record;
 	/* The decision needs I/O (an image look-up in dockerd, whose own
 	 * authorization call comes back here): the connection waits, the
 	 * worker does not. The slow lane decides again and resumes it. */
@@ -271,13 +271,17 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (st != NULL) {
 		/* Whether the reply went out or the client left first, the
 		 * decision was made: it is logged either way. */
-		if (st->log_line != NULL && s->declog != NULL) {
-			declog_write(s->declog, st->log_line, strlen(st->log_line));
-		} else if (st->log_line != NULL && s->log != NULL) {
-			fputs(st->log_line, s->log);
+		char *line = st->record != NULL && s->log != NULL
+		                 ? decide_record_line(st->record)
+		                 : NULL;
+		if (line != NULL && s->declog != NULL) {
+			declog_write(s->declog, line, strlen(line));
+		} else if (line != NULL) {
+			fputs(line, s->log);
 			fflush(s->log);
 		}
-		free(st->log_line);
+		free(line);
+		decide_record_free(st->record);
 		bufpool_put(st->body.buf, st->body.cap);
 		free(st->slow_reply);
 		free(st);
@@ -557,8 +561,8 @@ static void *slow_main(void *arg)
 		st->slow_reply = decide_hooked(j->p, sl->s->opts, st->body.buf ? st->body.buf : "",
 		                               st->body.len, &allow, sl->s->log,
 		                               sl->s->hooks, &call);
-		/* Written with the others when the request completes. */
-		st->log_line = call.log_line;
+		/* Logged with the others when the request completes. */
+		st->record = call.record;
 		policy_unref(j->p);
 		st->slow_done = true;
 
