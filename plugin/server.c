@@ -33,6 +33,10 @@ struct server {
 	size_t max_body;
 	FILE *log;
 	struct declog *declog; /* batches the lines for log; NULL: direct */
+	/* {"Allow":true} and the Activate reply, built once and queued for
+	 * every request that gets them (MHD counts their references): most
+	 * replies are one of these. NULL: built per reply. */
+	struct MHD_Response *allow_reply, *activate_reply;
 	const struct decide_opts *opts; /* borrowed from the config */
 	const struct decide_hooks *hooks;
 	char *socket_path; /* the socket we created and must remove, or NULL */
@@ -114,22 +118,46 @@ static void keep_until_client_closes(struct MHD_Connection *conn)
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
 }
 
-/* Queues a reply. When must_free, body is a malloc'd string MHD frees. */
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
-                             const char *body, bool must_free)
+static struct MHD_Response *new_response(const char *body, bool must_free)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 	    strlen(body), (void *)(uintptr_t)body,
 	    must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (r == NULL) {
+	if (r != NULL &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                            "application/vnd.docker.plugins.v1.2+json") !=
+	        MHD_YES) {
+		MHD_destroy_response(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/* Queues a reply. When must_free, body is a malloc'd string MHD frees.
+ * The two common bodies go out as the server's prebuilt responses. */
+static enum MHD_Result reply(struct server *s, struct MHD_Connection *conn,
+                             unsigned status, const char *body, bool must_free)
+{
+	struct MHD_Response *shared = NULL;
+	if (status == MHD_HTTP_OK && strcmp(body, authz_res_allow_reply) == 0)
+		shared = s->allow_reply;
+	else if (status == MHD_HTTP_OK && body == authz_activate_reply)
+		shared = s->activate_reply;
+	enum MHD_Result ret;
+	if (shared != NULL) {
 		if (must_free)
 			free((void *)(uintptr_t)body);
-		return MHD_NO;
+		ret = MHD_queue_response(conn, status, shared);
+	} else {
+		struct MHD_Response *r = new_response(body, must_free);
+		if (r == NULL) {
+			if (must_free)
+				free((void *)(uintptr_t)body);
+			return MHD_NO;
+		}
+		ret = MHD_queue_response(conn, status, r);
+		MHD_destroy_response(r);
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "application/vnd.docker.plugins.v1.2+json");
-	enum MHD_Result ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
 	if (ret == MHD_YES)
 		keep_until_client_closes(conn);
 	return ret;
@@ -159,8 +187,8 @@ static enum MHD_Result answer_authz_req(struct server *s,
 		out = msg ? authz_reply(false, msg) : NULL;
 		free(msg);
 		if (out == NULL)
-			return reply(conn, MHD_HTTP_OK, decide_fallback_deny, false);
-		return reply(conn, MHD_HTTP_OK, out, true);
+			return reply(s, conn, MHD_HTTP_OK, decide_fallback_deny, false);
+		return reply(s, conn, MHD_HTTP_OK, out, true);
 	}
 	struct policy *p = current_policy(s);
 	struct decide_call call = {.defer_log = true};
@@ -178,8 +206,8 @@ static enum MHD_Result answer_authz_req(struct server *s,
 	}
 	policy_unref(p);
 	if (out == NULL)
-		return reply(conn, MHD_HTTP_OK, decide_fallback_deny, false);
-	return reply(conn, MHD_HTTP_OK, out, true);
+		return reply(s, conn, MHD_HTTP_OK, decide_fallback_deny, false);
+	return reply(s, conn, MHD_HTTP_OK, out, true);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
@@ -241,18 +269,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		char *out = st->slow_reply;
 		st->slow_reply = NULL;
 		if (out == NULL)
-			return reply(conn, MHD_HTTP_OK, decide_fallback_deny, false);
-		return reply(conn, MHD_HTTP_OK, out, true);
+			return reply(s, conn, MHD_HTTP_OK, decide_fallback_deny, false);
+		return reply(s, conn, MHD_HTTP_OK, out, true);
 	}
 	if (st->ep == EP_UNKNOWN)
-		return reply(conn, MHD_HTTP_NOT_FOUND, not_found_reply, false);
+		return reply(s, conn, MHD_HTTP_NOT_FOUND, not_found_reply, false);
 	if (strcmp(method, "POST") != 0)
-		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, bad_method_reply, false);
+		return reply(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, bad_method_reply, false);
 	switch (st->ep) {
 	case EP_ACTIVATE:
-		return reply(conn, MHD_HTTP_OK, authz_activate_reply, false);
+		return reply(s, conn, MHD_HTTP_OK, authz_activate_reply, false);
 	case EP_AUTHZ_RES:
-		return reply(conn, MHD_HTTP_OK, authz_res_allow_reply, false);
+		return reply(s, conn, MHD_HTTP_OK, authz_res_allow_reply, false);
 	case EP_AUTHZ_REQ:
 		return answer_authz_req(s, conn, st);
 	case EP_UNKNOWN:
@@ -415,6 +443,8 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	 * block one of them. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
+	s->allow_reply = new_response(authz_res_allow_reply, false);
+	s->activate_reply = new_response(authz_activate_reply, false);
 	/* Before the workers exist. Without the writer thread, each line
 	 * is written by its worker, as before. */
 	if (s->log != NULL &&
@@ -456,6 +486,10 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	}
 	return s;
 fail:
+	if (s->allow_reply != NULL)
+		MHD_destroy_response(s->allow_reply);
+	if (s->activate_reply != NULL)
+		MHD_destroy_response(s->activate_reply);
 	if (s->declog != NULL) {
 		log_set_flush(NULL, NULL);
 		declog_stop(s->declog);
@@ -492,6 +526,10 @@ void server_stop(struct server *s)
 	MHD_stop_daemon(s->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	if (s->allow_reply != NULL)
+		MHD_destroy_response(s->allow_reply);
+	if (s->activate_reply != NULL)
+		MHD_destroy_response(s->activate_reply);
 	/* Every request has completed: its line is queued. */
 	if (s->declog != NULL) {
 		log_set_flush(NULL, NULL);
