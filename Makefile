@@ -80,6 +80,11 @@ $(BUILD)/loadgen: tests/bench/loadgen.c | $(BUILD)/obj
 $(BUILD)/nullplugin: tests/bench/nullplugin.c | $(BUILD)/obj
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+# dockgate's HTTP stack alone, answering {"Allow":true} (make bench).
+$(BUILD)/mhdref: tests/bench/mhdref.c | $(BUILD)/obj
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags libmicrohttpd) \
+		$(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libmicrohttpd) -lpthread
+
 $(BUILD)/obj $(BUILD)/unit:
 	mkdir -p $@
 
@@ -127,9 +132,10 @@ soak: $(BUILD)/dockgate $(BUILD)/loadgen
 # Needs root for the dockerd part (BENCH_DOCKER_RUNS=0 skips it).
 bench:
 	contrib/install-deps.sh build bench e2e
-	$(MAKE) all $(BUILD)/loadgen $(BUILD)/nullplugin
+	$(MAKE) all $(BUILD)/loadgen $(BUILD)/nullplugin $(BUILD)/mhdref
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate LOADGEN=$(CURDIR)/$(BUILD)/loadgen \
-		NULLPLUGIN=$(CURDIR)/$(BUILD)/nullplugin tests/bench/bench.sh
+		NULLPLUGIN=$(CURDIR)/$(BUILD)/nullplugin \
+		MHDREF=$(CURDIR)/$(BUILD)/mhdref tests/bench/bench.sh
 
 # Hostile clients against the running daemon, and hostile policy files.
 robustness: $(BUILD)/dockgate

@@ -4,7 +4,7 @@
 # and writes it to $BENCH_OUT.
 #
 #   DOCKGATE=build/dockgate LOADGEN=build/loadgen NULLPLUGIN=build/nullplugin \
-#       tests/bench/bench.sh
+#       MHDREF=build/mhdref tests/bench/bench.sh
 #
 # Environment (defaults in brackets):
 #   BENCH_SECS [3]      seconds per measured run (after 0.5 s warm-up)
@@ -23,6 +23,7 @@ SECS=${BENCH_SECS:-3}
 ROUNDS=${BENCH_ROUNDS:-5}
 DOCKER_RUNS=${BENCH_DOCKER_RUNS:-200}
 NULLPLUGIN=${NULLPLUGIN:-$ROOT/build/nullplugin}
+MHDREF=${MHDREF:-$ROOT/build/mhdref}
 OUT=${BENCH_OUT-$ROOT/doc/benchmarks.md}
 POLICY=$ROOT/policies/default.yaml
 CAP=$ROOT/tests/fixtures/captures
@@ -68,6 +69,14 @@ start_nginx() {
 	wait_sock "$d/nginx.sock" $!
 }
 
+# tests/bench/mhdref: libmicrohttpd as dockgate configures it, answering
+# {"Allow":true} with no decision: what the HTTP layer alone reaches.
+start_mhdref() {
+	"$MHDREF" "$TMP/mhd.sock" 2>/dev/null &
+	PIDS+=($!)
+	wait_sock "$TMP/mhd.sock" $!
+}
+
 # The verdict dockgate gives each capture under POLICY, as loadgen's
 # FILE=allow|deny arguments, in ARGS.
 verdict_args() {
@@ -90,10 +99,10 @@ verdict_args() {
 }
 
 # run SOCK CONNS: one measured loadgen run; prints its result line.
-# nginx allows everything, so its verdicts go unchecked.
+# nginx and mhdref allow everything, so their verdicts go unchecked.
 run() {
 	local args=("${ARGS[@]}")
-	[ "$1" != "$NGINX_SOCK" ] || args=("${ARGS[@]%=*}")
+	[ "$1" != "$NGINX_SOCK" ] && [ "$1" != "$MHD_SOCK" ] || args=("${ARGS[@]%=*}")
 	"$LOADGEN" -q -x -s "$1" -c "$2" -d "$SECS" -w 0.5 "${args[@]}" ||
 		{ say "loadgen failed against $1 at $2 connections"; exit 1; }
 }
@@ -167,6 +176,7 @@ gen_policy() {
 # ---- main ---------------------------------------------------------------------
 command -v nginx >/dev/null || { say "nginx not found (contrib/install-deps.sh bench)"; exit 1; }
 [ -x "$LOADGEN" ] || { say "$LOADGEN not built"; exit 1; }
+[ -x "$MHDREF" ] || { say "$MHDREF not built"; exit 1; }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$SECONDS
@@ -179,13 +189,17 @@ start_nginx
 NGINX_PID=${PIDS[-1]}
 start_dockgate "$POLICY" "$TMP/dg.sock"
 DG_PID=${PIDS[-1]}
+MHD_SOCK=$TMP/mhd.sock
+start_mhdref
+MHD_PID=${PIDS[-1]}
 
 for conns in 1 16; do
 	for ((r = 1; r <= ROUNDS; r++)); do
 		measure nginx "$NGINX_SOCK" "$conns"
 		measure dockgate "$TMP/dg.sock" "$conns" "$DG_PID"
+		measure mhdref "$MHD_SOCK" "$conns" "$MHD_PID"
 	done
-	say "$conns connection(s): nginx $(fig nginx "$conns" rps)/s, dockgate $(fig dockgate "$conns" rps)/s"
+	say "$conns connection(s): nginx $(fig nginx "$conns" rps)/s, dockgate $(fig dockgate "$conns" rps)/s, libmicrohttpd alone $(fig mhdref "$conns" rps)/s"
 done
 HWM=$(kb_status "$DG_PID" VmHWM)
 RSS=$(kb_status "$DG_PID" VmRSS)
@@ -281,6 +295,8 @@ HWM_MIB=$(awk -v k="$HWM" 'BEGIN { printf "%.1f", k / 1024 }')
 	echo "| decisions/s, 1 connection | $N1 | $D1 | $R1 | >= 0.8 | $(verdict "$R1" 0.8 ge) |"
 	echo "| decisions/s, 16 connections | $N16 | $D16 | $R16 | >= 0.7 | $(verdict "$R16" 0.7 ge) |"
 	echo "| p50 latency, 1 connection (us) | $(fig nginx 1 p50_us) | $(fig dockgate 1 p50_us) | $(ratio "$(fig dockgate 1 p50_us)" "$(fig nginx 1 p50_us)") | | |"
+	echo "| libmicrohttpd alone, no decision (tests/bench/mhdref): decisions/s, 1 / 16 connections, and over nginx | $N1 / $N16 | $(fig mhdref 1 rps) / $(fig mhdref 16 rps) | $(ratio "$(fig mhdref 1 rps)" "$N1") / $(ratio "$(fig mhdref 16 rps)" "$N16") | | |"
+	echo "| same, server CPU per reply, 1 / 16 connections (us) | $(fig nginx 1 cpu_us_per_decision) / $(fig nginx 16 cpu_us_per_decision) | $(fig mhdref 1 cpu_us_per_decision) / $(fig mhdref 16 cpu_us_per_decision) | | | |"
 	echo "| server CPU per decision, 1 / 16 connections (us) | $(fig nginx 1 cpu_us_per_decision) / $(fig nginx 16 cpu_us_per_decision) | $(fig dockgate 1 cpu_us_per_decision) / $(fig dockgate 16 cpu_us_per_decision) | $(ratio "$(fig nginx 16 cpu_us_per_decision)" "$(fig dockgate 16 cpu_us_per_decision)") | | |"
 	echo "| p99 latency, 1 connection (us) | $NP99 | $DP99 | $RP99 | <= 2 | $(verdict "$RP99" 2 le) |"
 	echo "| p99.9 latency, 1 connection (us) | $(fig nginx 1 p999_us) | $(fig dockgate 1 p999_us) | | | |"
@@ -313,7 +329,7 @@ HWM_MIB=$(awk -v k="$HWM" 'BEGIN { printf "%.1f", k / 1024 }')
 	echo
 	echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r); $(nginx -v 2>&1 | sed 's/.*: //'), libmicrohttpd $(dpkg-query -W -f='${Version}' libmicrohttpd12 2>/dev/null || echo '?'), jansson $(dpkg-query -W -f='${Version}' libjansson4 2>/dev/null || echo '?')."
 	echo "Load average before / after: $LOAD_BEFORE / $LOAD_AFTER (other work was running on the machine; absolute figures are noisy, the ratios come from runs interleaved in one invocation)."
-	echo "Method: loadgen, keep-alive, one request in flight per connection, the ${#ARGS[@]} captures round-robin ($n_allow allowed), ${SECS} s per run after 0.5 s warm-up, median of $ROUNDS runs alternating nginx and dockgate; dockgate with its default thread count and its decision log to /dev/null; nginx with $(nproc) workers and no access log. $((SECONDS - T0)) s in all."
+	echo "Method: loadgen, keep-alive, one request in flight per connection, the ${#ARGS[@]} captures round-robin ($n_allow allowed), ${SECS} s per run after 0.5 s warm-up, median of $ROUNDS runs alternating nginx, dockgate and tests/bench/mhdref; dockgate with its default thread count and its decision log to /dev/null; nginx with $(nproc) workers and no access log. $((SECONDS - T0)) s in all."
 	[ -z "$OH_LINE" ] || echo "dockerd overhead: three private dockerds side by side, data on a tmpfs: no plugin, tests/bench/nullplugin (allows everything, nothing else), dockgate; rounds of one \`docker ps\` on each, then one \`docker create\` on each, the order rotating, and the three configurations moving on to the next dockerd every 10 rounds; medians, and ratios as medians of the per-round ratios. The API rows time the same calls with curl, without the CLI's start-up; their ratio column adds the API-level difference to the CLI's time without a plugin. ${OH_LINE#dockerd overhead: }"
 	echo
 	cat "$TMP/table.md"
