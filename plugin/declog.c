@@ -93,6 +93,16 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+static void release(struct declog *dl)
+{
+	free(dl->buf);
+	pthread_cond_destroy(&dl->wake);
+	pthread_cond_destroy(&dl->space);
+	pthread_mutex_destroy(&dl->mu);
+	pthread_mutex_destroy(&dl->out);
+	free(dl);
+}
+
 struct declog *declog_start(int fd, unsigned delay_ms)
 {
 	struct declog *dl = calloc(1, sizeof *dl);
@@ -109,11 +119,7 @@ struct declog *declog_start(int fd, unsigned delay_ms)
 	pthread_cond_init(&dl->space, NULL);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&dl->thread, NULL, writer, dl) != 0) {
-		pthread_cond_destroy(&dl->wake);
-		pthread_cond_destroy(&dl->space);
-		pthread_mutex_destroy(&dl->mu);
-		pthread_mutex_destroy(&dl->out);
-		free(dl);
+		release(dl);
 		return NULL;
 	}
 	return dl;
@@ -180,10 +186,5 @@ void declog_stop(struct declog *dl)
 	/* Anything queued after the writer's last look. */
 	if (dl->len > 0)
 		write_all(dl->fd, dl->buf, dl->len);
-	free(dl->buf);
-	pthread_cond_destroy(&dl->wake);
-	pthread_cond_destroy(&dl->space);
-	pthread_mutex_destroy(&dl->mu);
-	pthread_mutex_destroy(&dl->out);
-	free(dl);
+	release(dl);
 }

@@ -163,6 +163,20 @@ static enum MHD_Result reply(struct server *s, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* The prebuilt replies and the decision-log writer, once no worker can
+ * use them (after MHD stopped, or when it never started). */
+static void release_output(struct server *s)
+{
+	if (s->allow_reply != NULL)
+		MHD_destroy_response(s->allow_reply);
+	if (s->activate_reply != NULL)
+		MHD_destroy_response(s->activate_reply);
+	if (s->declog != NULL) {
+		log_set_flush(NULL, NULL);
+		declog_stop(s->declog);
+	}
+}
+
 /* A new reference to the policy in force; the caller unrefs it. */
 static struct policy *current_policy(struct server *s)
 {
@@ -486,14 +500,7 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	}
 	return s;
 fail:
-	if (s->allow_reply != NULL)
-		MHD_destroy_response(s->allow_reply);
-	if (s->activate_reply != NULL)
-		MHD_destroy_response(s->activate_reply);
-	if (s->declog != NULL) {
-		log_set_flush(NULL, NULL);
-		declog_stop(s->declog);
-	}
+	release_output(s);
 	policy_unref(s->policy);
 	pthread_mutex_destroy(&s->lock);
 	free(s->socket_path);
@@ -526,15 +533,8 @@ void server_stop(struct server *s)
 	MHD_stop_daemon(s->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	if (s->allow_reply != NULL)
-		MHD_destroy_response(s->allow_reply);
-	if (s->activate_reply != NULL)
-		MHD_destroy_response(s->activate_reply);
 	/* Every request has completed: its line is queued. */
-	if (s->declog != NULL) {
-		log_set_flush(NULL, NULL);
-		declog_stop(s->declog);
-	}
+	release_output(s);
 	/* Remove the socket only if it is still ours: a newer instance may
 	 * have replaced it. */
 	if (s->socket_path != NULL && stat(s->socket_path, &sb) == 0 &&
