@@ -366,12 +366,18 @@ static size_t plain_run(const char *p, const char *end)
 static int fp_string(struct fp *f, const char **out, uint32_t *len,
                      uint64_t *kh)
 {
-	char *start = f->p, *o;
-	char *p = f->p;
+	char *start = f->p, *p = f->p, *o = f->p;
 
-	/* Until the first escape the text stays where it is. */
-	p += plain_run(p, f->end);
+	/* The text is decoded where it lies: o is where the next decoded
+	 * byte goes, and falls behind p from the first escape on. Until
+	 * then nothing is written, so the key's hash below reads bytes no
+	 * store is pending on. */
 	for (;;) {
+		size_t run = plain_run(p, f->end);
+		if (o != p)
+			memmove(o, p, run);
+		o += run;
+		p += run;
 		if (p >= f->end)
 			return FP_BAIL;
 		unsigned char c = (unsigned char)*p;
@@ -379,43 +385,22 @@ static int fp_string(struct fp *f, const char **out, uint32_t *len,
 			/* A key is hashed before its NUL goes in: loading
 			 * the word that holds a byte just stored stalls the
 			 * load (no store forwarding across sizes), once per
-			 * key. fold_hash_key masks off the quote. */
+			 * key. fold_hash_key masks off what follows it. */
 			if (kh != NULL)
-				*kh = fold_hash_key(start, (size_t)(p - start));
-			*p = '\0';
-			*out = start;
-			*len = (uint32_t)(p - start);
-			f->p = p + 1;
-			return FP_OK;
-		}
-		if (c < 0x20 || c >= 0x80)
-			return FP_BAIL;
-		if (c == '\\')
-			break;
-		p++;
-	}
-	o = p;
-	while (p < f->end) {
-		size_t run = plain_run(p, f->end);
-		memmove(o, p, run);
-		o += run;
-		p += run;
-		if (p >= f->end)
-			break;
-		unsigned char c = (unsigned char)*p;
-		if (c == '"') {
+				*kh = fold_hash_key(start, (size_t)(o - start));
 			*o = '\0';
 			*out = start;
 			*len = (uint32_t)(o - start);
-			if (kh != NULL)
-				*kh = fold_hash_key(start, (size_t)(o - start));
 			f->p = p + 1;
 			return FP_OK;
 		}
 		if (c < 0x20 || c >= 0x80)
 			return FP_BAIL;
 		if (c != '\\') {
-			*o++ = (char)c;
+			/* Plain, in the last few bytes plain_run leaves. */
+			if (o != p)
+				*o = (char)c;
+			o++;
 			p++;
 			continue;
 		}
@@ -451,7 +436,6 @@ static int fp_string(struct fp *f, const char **out, uint32_t *len,
 		}
 		p += 2;
 	}
-	return FP_BAIL;
 }
 
 static bool delim(const struct fp *f)
