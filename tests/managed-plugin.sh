@@ -15,6 +15,8 @@ PID=
 FAKE=
 # shellcheck source=tests/lib/check.sh
 source "$ROOT/tests/lib/check.sh"
+# shellcheck source=tests/lib/wait.sh
+source "$ROOT/tests/lib/wait.sh"
 
 cleanup() {
 	local p
@@ -48,14 +50,7 @@ run() {
 print("\n".join(json.load(open(sys.argv[1]))["entrypoint"]))' "$TMP/plugin/config.json")
 	chroot "$R" "${entry[@]}" "$@" 2>"$TMP/dockgate.log" &
 	PID=$!
-	for _ in $(seq 100); do
-		if [ -S "$SOCK" ] && curl -s -o /dev/null --max-time 1 --unix-socket "$SOCK" \
-			-X POST http://plugin/Plugin.Activate; then
-			return 0
-		fi
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_answers "$SOCK" "$PID" && return 0
 	echo "managed-plugin: dockgate did not come up in the rootfs:" >&2
 	cat "$TMP/dockgate.log" >&2
 	return 1

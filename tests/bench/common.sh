@@ -7,6 +7,8 @@ DOCKGATE=${DOCKGATE:-$ROOT/build/dockgate}
 LOADGEN=${LOADGEN:-$ROOT/build/loadgen}
 POLICY=${POLICY:-$ROOT/policies/default.yaml}
 CAP=$ROOT/tests/fixtures/captures
+# shellcheck source=tests/lib/wait.sh
+source "$ROOT/tests/lib/wait.sh"
 TMP=$(mktemp -d /tmp/dockgate-load.XXXXXX)
 DG_PID=
 
@@ -27,14 +29,7 @@ trap 'exit 143' TERM
 start_dockgate() {
 	"$DOCKGATE" serve --policy "$POLICY" --socket "$TMP/dg.sock" 2>"$TMP/dockgate.log" &
 	DG_PID=$!
-	for _ in $(seq 100); do
-		if [ -S "$TMP/dg.sock" ] && curl -s -o /dev/null --max-time 1 \
-			--unix-socket "$TMP/dg.sock" -X POST http://plugin/Plugin.Activate; then
-			return 0
-		fi
-		kill -0 "$DG_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_answers "$TMP/dg.sock" "$DG_PID" && return 0
 	echo "dockgate did not come up:" >&2
 	cat "$TMP/dockgate.log" >&2
 	return 1

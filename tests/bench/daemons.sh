@@ -3,6 +3,9 @@
 # pids go into PIDS, stopped (TERM, then KILL after 5 s) and $TMP removed
 # on exit. The caller sets TMP and defines say().
 
+# shellcheck source=tests/lib/wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh"
+
 PIDS=()
 
 daemons_cleanup() {
@@ -24,14 +27,7 @@ trap 'exit 143' TERM
 
 # wait_sock SOCK PID: until SOCK accepts a POST, at most 10 s.
 wait_sock() {
-	for _ in $(seq 100); do
-		if [ -S "$1" ] && curl -s -o /dev/null --max-time 1 --unix-socket "$1" \
-			-X POST http://plugin/Plugin.Activate; then
-			return 0
-		fi
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_answers "$1" "$2" && return 0
 	say "nothing answers on $1"
 	return 1
 }

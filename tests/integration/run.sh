@@ -16,6 +16,8 @@ LOG="$TMP/dockgate.log"
 PID=
 # shellcheck source=tests/lib/check.sh
 source "$ROOT/tests/lib/check.sh"
+# shellcheck source=tests/lib/wait.sh
+source "$ROOT/tests/lib/wait.sh"
 
 cleanup() {
 	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
@@ -31,15 +33,7 @@ start() {
 	# shellcheck disable=SC2086 # DOCKGATE may be a command with arguments
 	$DOCKGATE serve --policy "$1" --socket "$SOCK" 2>>"$LOG" &
 	PID=$!
-	local i
-	for i in $(seq 1 300); do
-		if [ -S "$SOCK" ] && curl -s -o /dev/null --unix-socket "$SOCK" \
-			-X POST http://dockgate/Plugin.Activate; then
-			return 0
-		fi
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_answers "$SOCK" "$PID" 30 && return 0
 	echo "dockgate did not come up; log:" >&2
 	cat "$LOG" >&2
 	return 1
