@@ -5,7 +5,7 @@
 
 #include "bufpool.h"
 
-#define SLOTS 6
+#define SLOTS 8
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_OFF 1

@@ -9,12 +9,18 @@
  * whose own limit (2048) then applies. */
 #define FAST_MAX_DEPTH 64
 
+/* Zeroed bytes after the fast path's copy of the input (and after its
+ * NUL): a 16-byte load at any position up to the end stays inside the
+ * buffer, and fold_hash's last load of a key too. */
+#define BUF_PAD 16
+
 struct jdoc {
 	jv *nodes;
 	size_t n, cap;
 	char *buf;    /* the fast path's copy of the input, decoded in place */
 	size_t buf_cap;
 	uint32_t *index; /* every object's key index, one allocation */
+	size_t index_n, index_cap; /* slots used and allocated */
 	json_t *tree; /* or jansson's tree, which the nodes point into */
 	bool fast;
 };
@@ -108,16 +114,39 @@ static inline uint64_t fold_hash(const char *key, size_t len, bool padded)
 	return finish_hash(h, units);
 }
 
+/* fold_hash of a padded key of plain ASCII longer than 16 bytes, a word
+ * a step. */
+static __attribute__((noinline)) uint64_t fold_hash_long(const char *key,
+                                                         size_t len)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t h = HASH_SEED;
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t w;
+		memcpy(&w, key + i, sizeof w);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap64(w);
+#endif
+		if (len - i < 8)
+			w &= (1ULL << (8 * (len - i))) - 1;
+		if ((w & high) != 0)
+			return fold_hash(key, len, true);
+		h = mix_word(h, fold_ascii_word(w));
+	}
+	return finish_hash(h, len);
+}
+
 /* fold_hash of a padded key, straight-line for the usual one: plain ASCII
  * of at most 16 bytes, so one or two words. The same value by
  * construction (same words, same mixing); anything else goes the long
  * way. */
-static inline uint64_t fold_hash_key(const char *key, size_t len)
+static inline __attribute__((always_inline)) uint64_t
+fold_hash_key(const char *key, size_t len)
 {
 	const uint64_t high = 0x8080808080808080ULL;
 	uint64_t w0, w1 = 0;
 	if (len > 16)
-		return fold_hash(key, len, true);
+		return fold_hash_long(key, len);
 	memcpy(&w0, key, sizeof w0);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	w0 = __builtin_bswap64(w0);
@@ -149,7 +178,15 @@ uint64_t jdoc_fold_hash_n(const char *key, size_t len)
 
 uint64_t jdoc_fold_hash(const char *key)
 {
-	return jdoc_fold_hash_n(key, strlen(key));
+	size_t len = strlen(key);
+	/* Field names (gojson's lookups) are short: a padded copy takes the
+	 * straight-line path that keys take. */
+	if (len <= 16) {
+		char pad[16 + 8] = {0};
+		memcpy(pad, key, len);
+		return fold_hash_key(pad, len);
+	}
+	return jdoc_fold_hash_n(key, len);
 }
 
 /* Appends a node; returns its index, or -1 when out of memory. */
@@ -202,17 +239,67 @@ static int cmp_member(const void *x, const void *y)
 	return c != 0 ? c : strcmp(a->key, b->key);
 }
 
-/* Sets obj->fold_dup when two of its keys fold to the same name, and
- * *exact when two are byte for byte the same. The key hashes go into an
- * open-addressing set; only a repeated hash (a duplicate, or a collision)
- * is looked at closely. Returns 0, or -1 when out of memory. */
-static int mark_fold_dups(jv *obj, bool *exact)
+/* Reserves cap zeroed index slots at the end of d->index; returns their
+ * offset, or -1 when out of memory. */
+static long index_reserve(struct jdoc *d, size_t cap)
 {
-	uint64_t small[128], *set = small;
-	size_t cap = 16;
+	if (d->index_n + cap > d->index_cap) {
+		size_t n = d->index_cap ? d->index_cap * 2 : 512;
+		while (n < d->index_n + cap)
+			n *= 2;
+		uint32_t *v = NULL;
+		size_t got;
+		if (d->index_cap == 0 &&
+		    (v = bufpool_get(n * sizeof *v, &got)) != NULL)
+			n = got / sizeof *v;
+		else if ((v = realloc(d->index, n * sizeof *v)) == NULL)
+			return -1;
+		d->index = v;
+		d->index_cap = n;
+	}
+	memset(d->index + d->index_n, 0, cap * sizeof *d->index);
+	long at = (long)d->index_n;
+	d->index_n += cap;
+	return at;
+}
+
+/* Places obj's members in slot[0..cap) by key hash: each slot is 0 or a
+ * member's offset from obj. With check, stops at a hash already placed
+ * (a duplicate, or a collision, for the caller to look at closely).
+ * Returns false when it stopped there or at MAX_PROBES. */
+static bool index_fill(const jv *obj, uint32_t *slot, size_t cap, bool check)
+{
 	const jv *e;
 	uint32_t i;
-	bool repeat = false;
+	jv_foreach(obj, i, e)
+	{
+		size_t at = (size_t)e->key_hash & (cap - 1), probes = 0;
+		while (slot[at] != 0) {
+			if (check && obj[slot[at]].key_hash == e->key_hash)
+				return false;
+			if (++probes == MAX_PROBES)
+				return false;
+			at = (at + 1) & (cap - 1);
+		}
+		slot[at] = (uint32_t)(e - obj);
+	}
+	return true;
+}
+
+/* Sets obj->fold_dup when two of its keys fold to the same name, and
+ * *exact when two are byte for byte the same. An object of
+ * JDOC_INDEX_MIN members or more gets its index by key hash here (so
+ * gojson_get finds a field of HostConfig's sixty-odd without walking
+ * them), and the index is the check: only a repeated hash (a duplicate,
+ * or a collision) is looked at closely. Until finish_indexes, obj->u.i
+ * holds the index's offset in d->index plus one. Returns 0, or -1 when
+ * out of memory. */
+static int mark_fold_dups(struct jdoc *d, jv *obj, bool *exact)
+{
+	const jv *e;
+	uint32_t i;
+	size_t cap = 0;
+	long off = -1;
 
 	*exact = false;
 	obj->fold_dup = false;
@@ -220,45 +307,26 @@ static int mark_fold_dups(jv *obj, bool *exact)
 		return 0;
 	if (obj->size < JDOC_INDEX_MIN) {
 		/* Most objects are this small: compare the hashes pairwise
-		 * rather than clear and fill a set. */
+		 * rather than clear and fill a table. */
 		const jv *f;
 		uint32_t j;
 		jv_foreach(obj, i, e)
 		{
 			for (j = i + 1, f = e + e->span; j < obj->size; j++, f += f->span)
-				if (f->key_hash == e->key_hash) {
-					repeat = true;
+				if (f->key_hash == e->key_hash)
 					goto sort;
-				}
 		}
 		return 0;
 	}
-	while (cap < (size_t)obj->size * 2)
-		cap *= 2;
-	if (cap > sizeof small / sizeof small[0] &&
-	    (set = malloc(cap * sizeof *set)) == NULL)
+	cap = jdoc_index_cap(obj->size);
+	if ((off = index_reserve(d, cap)) < 0)
 		return -1;
-	/* 0 marks a free slot; a key hashing to 0 is stored as 1, which
-	 * can only add a false repeat. */
-	memset(set, 0, cap * sizeof *set);
-	jv_foreach(obj, i, e)
-	{
-		uint64_t h = e->key_hash ? e->key_hash : 1;
-		size_t at = (size_t)h & (cap - 1), probes = 0;
-		while (set[at] != 0 && set[at] != h && ++probes < MAX_PROBES)
-			at = (at + 1) & (cap - 1);
-		/* A long probe means keys made to share low bits: the sort
-		 * below costs n log n whatever the hashes are. */
-		if (set[at] == h || probes == MAX_PROBES) {
-			repeat = true;
-			break;
-		}
-		set[at] = h;
-	}
-	if (set != small)
-		free(set);
-	if (!repeat)
+	/* A long probe means keys made to share low bits: the sort below
+	 * costs n log n whatever the hashes are. */
+	if (index_fill(obj, d->index + off, cap, true)) {
+		obj->u.i = off + 1;
 		return 0;
+	}
 sort:;
 	/* Rare: sort the members by hash, then folded key, then bytes, so
 	 * that keys folding together, and identical keys, end up side by
@@ -277,6 +345,14 @@ sort:;
 			*exact = true;
 	}
 	free(m);
+	/* Only a collision, or long probes: the index may still hold
+	 * (equal hashes can share it; MAX_PROBES still bounds it). An
+	 * object whose keys fold together gets none. */
+	if (off >= 0 && !obj->fold_dup) {
+		memset(d->index + off, 0, cap * sizeof *d->index);
+		if (index_fill(obj, d->index + off, cap, false))
+			obj->u.i = off + 1;
+	}
 	return 0;
 }
 
@@ -315,20 +391,24 @@ static int hexval(char c)
  * kilobytes of plain text, so this loop is most of reading an envelope. */
 #if defined(__SSE2__)
 #include <emmintrin.h>
+/* A bit for each of the 16 bytes at s that is not plain string text. */
+static inline unsigned special_mask(const char *s)
+{
+	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	/* Signed: bytes of 0x80 and up are negative, so "below ' '" catches
+	 * them with the control characters (and the NUL padding). */
+	__m128i bad = _mm_or_si128(
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(' ')));
+	return (unsigned)_mm_movemask_epi8(bad);
+}
+
 static size_t plain_run(const char *p, const char *end)
 {
 	const char *s = p;
-	const __m128i quote = _mm_set1_epi8('"');
-	const __m128i bslash = _mm_set1_epi8('\\');
-	const __m128i space = _mm_set1_epi8(' ');
 	while (end - s >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-		/* Signed: bytes of 0x80 and up are negative, so "below ' '"
-		 * catches them with the control characters. */
-		__m128i bad = _mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-		    _mm_cmplt_epi8(v, space));
-		unsigned m = (unsigned)_mm_movemask_epi8(bad);
+		unsigned m = special_mask(s);
 		if (m != 0)
 			return (size_t)(s - p) + (size_t)__builtin_ctz(m);
 		s += 16;
@@ -363,8 +443,8 @@ static size_t plain_run(const char *p, const char *end)
 /* Reads the string whose opening quote is at f->p - 1, decoding it where
  * it lies and ending it with NUL. Only printable ASCII and escapes that
  * decode to ASCII (1..0x7f) are taken; the rest is jansson's. */
-static int fp_string(struct fp *f, const char **out, uint32_t *len,
-                     uint64_t *kh)
+static __attribute__((noinline)) int fp_string_slow(struct fp *f, const char **out,
+                                                    uint32_t *len, uint64_t *kh)
 {
 	char *start = f->p, *p = f->p, *o = f->p;
 
@@ -438,6 +518,36 @@ static int fp_string(struct fp *f, const char **out, uint32_t *len,
 	}
 }
 
+/* fp_string, with the common case inline: most strings, keys above all,
+ * are plain and shorter than 32 bytes, and one or two loads find their
+ * closing quote. The BUF_PAD zeroed bytes make the load safe at the very end,
+ * and a zero is special, so a quote found is inside the text. */
+static inline int fp_string(struct fp *f, const char **out, uint32_t *len,
+                            uint64_t *kh)
+{
+#if defined(__SSE2__)
+	char *p = f->p;
+	unsigned m = special_mask(p);
+	/* All 16 plain means none of them is padding: the next 16 are
+	 * inside the buffer too. */
+	if (m == 0)
+		m = special_mask(p + 16) << 16;
+	if (m != 0) {
+		unsigned k = (unsigned)__builtin_ctz(m);
+		if (p[k] == '"') {
+			if (kh != NULL)
+				*kh = fold_hash_key(p, k);
+			p[k] = '\0';
+			*out = p;
+			*len = k;
+			f->p = p + k + 1;
+			return FP_OK;
+		}
+	}
+#endif
+	return fp_string_slow(f, out, len, kh);
+}
+
 static bool delim(const struct fp *f)
 {
 	if (f->p >= f->end)
@@ -479,7 +589,7 @@ static int fp_literal(struct fp *f, const char *word, size_t n)
 }
 
 static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth);
-static int build_indexes(struct jdoc *d);
+static void finish_indexes(struct jdoc *d);
 
 /* The members of the container at node index idx, its '{' or '[' read. */
 static int fp_members(struct fp *f, long idx, bool object, int depth)
@@ -532,7 +642,7 @@ done:;
 	c->span = (uint32_t)(f->d->n - (size_t)idx);
 	if (object) {
 		bool exact;
-		if (mark_fold_dups(c, &exact) < 0)
+		if (mark_fold_dups(f->d, c, &exact) < 0)
 			return FP_NOMEM;
 		/* jansson either rejects an exact duplicate or keeps the last
 		 * value in the first one's place: its call. */
@@ -600,16 +710,15 @@ static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth)
 static int fast_parse(struct jdoc *d, const char *data, size_t len,
                       size_t flags)
 {
-	/* Eight spare bytes, zeroed, for fold_hash's last load of a key. */
-	if (d->buf_cap < len + 1 + 8) {
+	if (d->buf_cap < len + 1 + BUF_PAD) {
 		free(d->buf);
 		d->buf_cap = 0;
-		if ((d->buf = malloc(len + 1 + 8)) == NULL)
+		if ((d->buf = malloc(len + 1 + BUF_PAD)) == NULL)
 			return FP_NOMEM;
-		d->buf_cap = len + 1 + 8;
+		d->buf_cap = len + 1 + BUF_PAD;
 	}
 	memcpy(d->buf, data, len);
-	memset(d->buf + len, 0, 1 + 8);
+	memset(d->buf + len, 0, 1 + BUF_PAD);
 	struct fp f = {d, d->buf, d->buf + len};
 	skip_ws(&f);
 	/* jansson decodes only an object or an array at the top. */
@@ -623,52 +732,20 @@ static int fast_parse(struct jdoc *d, const char *data, size_t len,
 		if (f.p != f.end)
 			return FP_BAIL;
 	}
-	if (build_indexes(d) < 0)
-		return FP_NOMEM;
+	finish_indexes(d);
 	d->fast = true;
 	return FP_OK;
 }
 
-/* Gives every object of JDOC_INDEX_MIN members or more whose keys do not
- * fold together an index by key hash, so gojson_get finds a field of
- * HostConfig's sixty-odd without walking them. Built once the nodes stop
- * moving. Returns 0 or -1 (out of memory). */
-static int build_indexes(struct jdoc *d)
+/* Turns each indexed object's offset (mark_fold_dups) into its pointer,
+ * now that d->index has stopped moving. */
+static void finish_indexes(struct jdoc *d)
 {
-	size_t total = 0;
-	for (size_t k = 0; k < d->n; k++) {
-		const jv *o = &d->nodes[k];
-		if (o->type == JV_OBJECT && o->size >= JDOC_INDEX_MIN && !o->fold_dup)
-			total += jdoc_index_cap(o->size);
-	}
-	if (total == 0)
-		return 0;
-	if ((d->index = calloc(total, sizeof *d->index)) == NULL)
-		return -1;
-	uint32_t *slot = d->index;
 	for (size_t k = 0; k < d->n; k++) {
 		jv *o = &d->nodes[k];
-		if (o->type != JV_OBJECT || o->size < JDOC_INDEX_MIN || o->fold_dup)
-			continue;
-		size_t cap = jdoc_index_cap(o->size);
-		const jv *e;
-		uint32_t i;
-		bool ok = true;
-		jv_foreach(o, i, e)
-		{
-			size_t at = (size_t)e->key_hash & (cap - 1), probes = 0;
-			while (slot[at] != 0 && ++probes < MAX_PROBES)
-				at = (at + 1) & (cap - 1);
-			if (probes == MAX_PROBES) {
-				ok = false;
-				break;
-			}
-			slot[at] = (uint32_t)(e - o);
-		}
-		o->u.index = ok ? slot : NULL;
-		slot += cap;
+		if (o->type == JV_OBJECT)
+			o->u.index = o->u.i != 0 ? d->index + (o->u.i - 1) : NULL;
 	}
-	return 0;
 }
 
 /* ---- the slow path: jansson's tree as nodes ---- */
@@ -708,7 +785,7 @@ static int convert(struct jdoc *d, json_t *v, const char *key, int depth)
 		c->size = n;
 		c->span = (uint32_t)(d->n - (size_t)idx);
 		bool exact;
-		return obj ? mark_fold_dups(c, &exact) : 0;
+		return obj ? mark_fold_dups(d, c, &exact) : 0;
 	}
 	case JSON_STRING:
 		if ((idx = new_node(d, JV_STRING, key, kh)) < 0)
@@ -755,14 +832,13 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 	size_t cap, guess = len / 16 > 64 ? len / 16 : 64;
 	if ((d->nodes = bufpool_get(guess * sizeof *d->nodes, &cap)) != NULL)
 		d->cap = cap / sizeof *d->nodes;
-	if ((d->buf = bufpool_get(len + 1 + 8, &cap)) != NULL)
+	if ((d->buf = bufpool_get(len + 1 + BUF_PAD, &cap)) != NULL)
 		d->buf_cap = cap;
 	/* Sizes that do not fit the nodes' 32-bit counts are jansson's. */
 	int rc = len < UINT32_MAX / 2 ? fast_parse(d, data, len, flags) : FP_BAIL;
 	if (rc == FP_OK)
 		return d;
-	free(d->index);
-	d->index = NULL;
+	d->index_n = 0;
 	d->n = 0;
 	if (rc == FP_NOMEM)
 		goto oom;
@@ -771,8 +847,9 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 		jdoc_free(d);
 		return NULL;
 	}
-	if (convert(d, d->tree, NULL, 0) < 0 || build_indexes(d) < 0)
+	if (convert(d, d->tree, NULL, 0) < 0)
 		goto oom;
+	finish_indexes(d);
 	return d;
 oom:
 	jdoc_free(d);
@@ -788,10 +865,11 @@ jdoc *jdoc_from_tree(json_t *tree)
 		return NULL;
 	}
 	d->tree = tree;
-	if (convert(d, tree, NULL, 0) < 0 || build_indexes(d) < 0) {
+	if (convert(d, tree, NULL, 0) < 0) {
 		jdoc_free(d);
 		return NULL;
 	}
+	finish_indexes(d);
 	return d;
 }
 
@@ -801,7 +879,7 @@ void jdoc_free(jdoc *d)
 		return;
 	bufpool_put(d->nodes, d->cap * sizeof *d->nodes);
 	bufpool_put(d->buf, d->buf_cap);
-	free(d->index);
+	bufpool_put(d->index, d->index_cap * sizeof *d->index);
 	json_decref(d->tree);
 	free(d);
 }

@@ -294,6 +294,86 @@ START_TEST(test_colliding_keys)
 }
 END_TEST
 
+/* Strings of every length around the one- and two-load steps (16, 32):
+ * plain, with an escape or a non-ASCII byte at each position, and cut
+ * off before their closing quote at the very end of the input, where
+ * the loads read into the zeroed padding. */
+START_TEST(test_string_lengths)
+{
+	char text[48], doc[128];
+	for (size_t n = 0; n <= 40; n++) {
+		for (size_t i = 0; i < n; i++)
+			text[i] = (char)('a' + i % 26);
+		text[n] = '\0';
+		int len = snprintf(doc, sizeof doc, "[\"%s\",\"%s\"]", text, text);
+		ck_assert_msg(agree(doc, (size_t)len, 0, doc), "%s: not fast", doc);
+		/* Cut off: the text runs to the end of the input. */
+		len = snprintf(doc, sizeof doc, "[\"%s", text);
+		ck_assert(!agree(doc, (size_t)len, 0, doc));
+		len = snprintf(doc, sizeof doc, "{\"%s", text);
+		ck_assert(!agree(doc, (size_t)len, 0, doc));
+		for (size_t at = 0; at < n; at++) {
+			/* An escape at each position, a quote among them:
+			 * decoded in place, and the escaped quote does not
+			 * end the string. */
+			len = snprintf(doc, sizeof doc, "{\"k\":\"%.*s\\n%s\"}",
+			               (int)at, text, text + at);
+			ck_assert_msg(agree(doc, (size_t)len, 0, doc), "%s: not fast", doc);
+			len = snprintf(doc, sizeof doc, "{\"%.*s\\\"%s\":1}",
+			               (int)at, text, text + at);
+			ck_assert_msg(agree(doc, (size_t)len, 0, doc), "%s: not fast", doc);
+			/* A non-ASCII byte at each position: jansson's. */
+			len = snprintf(doc, sizeof doc, "{\"k\":\"%.*s\xc3\xa9%s\"}",
+			               (int)at, text, text + at);
+			ck_assert(!agree(doc, (size_t)len, 0, doc));
+		}
+	}
+}
+END_TEST
+
+/* Many indexed objects in one document, so that the index storage grows
+ * while later objects are read, and each object still finds its keys. */
+START_TEST(test_many_indexes)
+{
+	size_t cap = 64 * 200, n = 0;
+	char *buf = malloc(cap);
+	ck_assert_ptr_nonnull(buf);
+	n += (size_t)sprintf(buf + n, "[");
+	for (int o = 0; o < 64; o++) {
+		n += (size_t)sprintf(buf + n, "%s{", o ? "," : "");
+		/* Object 5 has a folded duplicate: no index, found anyway. */
+		for (int k = 0; k < 9 + o % 5; k++)
+			n += (size_t)sprintf(buf + n, "%s\"%s%d\":%d", k ? "," : "",
+			                     o == 5 && k == 3 ? "F" : "f", k, o * 100 + k);
+		if (o == 5)
+			n += (size_t)sprintf(buf + n, ",\"F2\":1");
+		n += (size_t)sprintf(buf + n, "}");
+	}
+	n += (size_t)sprintf(buf + n, "]");
+	json_error_t err;
+	jdoc *d = jdoc_load(buf, n, BODY_FLAGS, &err);
+	ck_assert_ptr_nonnull(d);
+	ck_assert(jdoc_was_fast(d));
+	const jv *root = jdoc_root(d), *obj;
+	uint32_t o;
+	jv_foreach(root, o, obj)
+	{
+		ck_assert_int_eq(obj->fold_dup, o == 5);
+		ck_assert(o == 5 ? obj->u.index == NULL : obj->u.index != NULL);
+		for (int k = 0; k < 9 + (int)o % 5; k++) {
+			char name[16];
+			int64_t v = -1;
+			snprintf(name, sizeof name, "F%d", k);
+			ck_assert_int_eq(gojson_get_int64(obj, name, &v), GOJSON_OK);
+			ck_assert_int_eq(v, o == 5 && k == 2 ? 1 : (int64_t)o * 100 + k);
+		}
+	}
+	jdoc_free(d);
+	ck_assert(agree(buf, n, BODY_FLAGS, "many indexed objects"));
+	free(buf);
+}
+END_TEST
+
 /* Documents reuse the arrays of the thread's last ones: a small document
  * after a big one, one that goes to jansson after a fast one, and three
  * alive at once must each read as if loaded alone. */
@@ -453,6 +533,8 @@ Suite *jdoc_suite(void)
 	tcase_add_test(tc, test_fold_hash);
 	tcase_add_test(tc, test_colliding_keys);
 	tcase_add_test(tc, test_reuse);
+	tcase_add_test(tc, test_string_lengths);
+	tcase_add_test(tc, test_many_indexes);
 	tcase_add_test(tc, test_captures);
 	tcase_add_test(tc, test_verdict_bodies);
 	tcase_add_test(tc, test_fuzz_corpora);
