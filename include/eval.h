@@ -89,7 +89,7 @@ struct violation {
 struct decision {
 	bool allow;
 	struct violation *v;
-	size_t n;
+	size_t n, cap; /* violations held, and room for */
 	char *image; /* the normalized image judged, or NULL */
 };
 

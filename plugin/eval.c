@@ -19,10 +19,15 @@
 int decision_add(struct decision *d, enum rule_id rule, enum reason reason,
                  bool enforced, const char *arg, const char *arg2)
 {
-	struct violation *v = realloc(d->v, (d->n + 1) * sizeof *v);
-	if (v == NULL)
-		return -1;
-	d->v = v;
+	struct violation *v;
+	if (d->n == d->cap) {
+		/* Room for a few at once: a denied create has several. */
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		if ((v = realloc(d->v, cap * sizeof *v)) == NULL)
+			return -1;
+		d->v = v;
+		d->cap = cap;
+	}
 	v = &d->v[d->n];
 	v->rule = rule;
 	v->reason = reason;

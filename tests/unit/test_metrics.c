@@ -27,9 +27,9 @@ START_TEST(test_counts)
 	    {.rule = RULE_NO_ROOT, .reason = REASON_USER_ROOT, .enforced = true},
 	    {.rule = RULE_READ_ONLY_ROOTFS, .reason = REASON_ROOTFS_WRITABLE,
 	     .enforced = false}};
-	struct decision deny = {false, v, 2, NULL};
-	struct decision would = {true, v + 1, 1, NULL};
-	struct decision allow = {true, NULL, 0, NULL};
+	struct decision deny = {.allow = false, .v = v, .n = 2};
+	struct decision would = {.allow = true, .v = v + 1, .n = 1};
+	struct decision allow = {.allow = true};
 
 	memset(&rq, 0, sizeof rq);
 	rq.route.action = ACTION_CONTAINER_CREATE;
