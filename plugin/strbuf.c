@@ -13,7 +13,7 @@
 #include <emmintrin.h>
 #endif
 
-static int strbuf_grow(struct strbuf *sb, size_t extra)
+static __attribute__((noinline)) int grow_slow(struct strbuf *sb, size_t extra)
 {
 	if (sb->oom)
 		return -1;
@@ -34,6 +34,14 @@ static int strbuf_grow(struct strbuf *sb, size_t extra)
 	sb->buf = p;
 	sb->cap = cap;
 	return 0;
+}
+
+/* Room for extra more bytes and the NUL; the common case inline. */
+static inline int strbuf_grow(struct strbuf *sb, size_t extra)
+{
+	if (!sb->oom && extra < sb->cap - sb->len)
+		return 0;
+	return grow_slow(sb, extra);
 }
 
 void strbuf_reserve(struct strbuf *sb, size_t extra)
@@ -84,57 +92,37 @@ static void add_unsigned(struct strbuf *sb, unsigned long long u)
 	strbuf_add(sb, p, (size_t)(buf + sizeof buf - p));
 }
 
-/* The conversions the fast path formats itself: %s %d %ld %lld %u %lu
- * %llu %zu %%, no flags, width or precision. Returns whether fmt has only
- * those. */
-static bool simple_format(const char *fmt)
-{
-	for (const char *p = fmt; (p = strchr(p, '%')) != NULL;) {
-		p++;
-		if (*p == 'l')
-			p += p[1] == 'l' ? 2 : 1;
-		else if (*p == 'z')
-			p++;
-		if (*p == 's' || *p == 'd' || *p == 'u') {
-			/* %s takes no length modifier. */
-			if (*p == 's' && p[-1] != '%')
-				return false;
-			p++;
-		} else if (*p == '%' && p[-1] == '%') {
-			p++;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Most formats on the decision path are text with %s and integers:
  * vsnprintf spent more on parsing them than on the text, so those are
- * formatted here, and anything else still goes to vsnprintf. */
-static void add_simple(struct strbuf *sb, const char *fmt, va_list ap)
+ * formatted here: %s %d %ld %lld %u %lu %llu %zu %%, no flags, width or
+ * precision. Returns false at any other conversion, having added part
+ * of the text: the caller takes that back and asks vsnprintf. */
+static bool add_simple(struct strbuf *sb, const char *fmt, va_list ap)
 {
 	const char *p = fmt;
 	for (;;) {
 		const char *pc = strchr(p, '%');
 		if (pc == NULL) {
 			strbuf_adds(sb, p);
-			return;
+			return true;
 		}
 		strbuf_add(sb, p, (size_t)(pc - p));
 		p = pc + 1;
 		int longs = 0;
 		bool size = false;
-		while (*p == 'l') {
-			longs++;
-			p++;
-		}
-		if (*p == 'z') {
+		if (*p == 'l') {
+			longs = p[1] == 'l' ? 2 : 1;
+			p += longs;
+		} else if (*p == 'z') {
 			size = true;
 			p++;
 		}
+		bool plain = longs == 0 && !size;
 		switch (*p++) {
 		case 's': {
+			/* %s takes no length modifier. */
+			if (!plain)
+				return false;
 			const char *s = va_arg(ap, const char *);
 			strbuf_adds(sb, s != NULL ? s : "(null)");
 			break;
@@ -151,9 +139,13 @@ static void add_simple(struct strbuf *sb, const char *fmt, va_list ap)
 			                 : longs == 1 ? va_arg(ap, unsigned long)
 			                              : va_arg(ap, unsigned));
 			break;
-		default: /* "%%" */
+		case '%':
+			if (!plain)
+				return false;
 			strbuf_addc(sb, '%');
 			break;
+		default:
+			return false;
 		}
 	}
 }
@@ -162,12 +154,18 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	char small[256];
 	va_list ap;
+	size_t start = sb->len;
 
-	if (simple_format(fmt)) {
-		va_start(ap, fmt);
-		add_simple(sb, fmt, ap);
-		va_end(ap);
+	va_start(ap, fmt);
+	bool done = add_simple(sb, fmt, ap);
+	va_end(ap);
+	if (done)
 		return;
+	/* A conversion add_simple does not take: what it added goes, and
+	 * vsnprintf formats the whole. */
+	if (sb->buf != NULL) {
+		sb->len = start;
+		sb->buf[start] = '\0';
 	}
 	va_start(ap, fmt);
 	int n = vsnprintf(small, sizeof small, fmt, ap);
