@@ -48,5 +48,8 @@ bool imageref_match(const struct imageref *ref, const char *pattern);
  * when their keys are equal. Returns a new string, NULL when out of
  * memory. */
 char *imageref_domain_key(const char *s);
+/* The same key followed by "/" and path, in one allocation; *domlen is
+ * the key's length. */
+char *imageref_domain_key_path(const char *s, const char *path, size_t *domlen);
 
 #endif

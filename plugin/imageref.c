@@ -637,16 +637,35 @@ bool imageref_match(const struct imageref *ref, const char *pattern)
 	       (ref->path[ppath_len] == '\0' || ref->path[ppath_len] == '/');
 }
 
-char *imageref_domain_key(const char *s)
+/* The domain key of s, with room for extra more bytes after it. */
+static char *domain_key(const char *s, size_t extra, size_t *keylen)
 {
 	const char *slash = strchr(s, '/');
 	size_t len = slash ? (size_t)(slash - s) : strlen(s);
 	const char *dom = match_domain(s, &len);
-	char *out = malloc(len + 1);
+	char *out = malloc(len + 1 + extra);
 	if (out == NULL)
 		return NULL;
 	for (size_t i = 0; i < len; i++)
 		out[i] = to_lower(dom[i]);
 	out[len] = '\0';
+	*keylen = len;
+	return out;
+}
+
+char *imageref_domain_key(const char *s)
+{
+	size_t len;
+	return domain_key(s, 0, &len);
+}
+
+char *imageref_domain_key_path(const char *s, const char *path, size_t *domlen)
+{
+	size_t plen = strlen(path);
+	char *out = domain_key(s, 1 + plen, domlen);
+	if (out != NULL) {
+		out[*domlen] = '/';
+		memcpy(out + *domlen + 1, path, plen + 1);
+	}
 	return out;
 }

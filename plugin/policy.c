@@ -161,13 +161,7 @@ void policy_keys_range(const struct policy_keys *k, const char *s, size_t len,
 
 char *policy_name_key(const char *domain, const char *path, size_t *domlen)
 {
-	char *dom = imageref_domain_key(domain);
-	if (dom == NULL)
-		return NULL;
-	*domlen = strlen(dom);
-	char *key = xasprintf("%s/%s", dom, path);
-	free(dom);
-	return key;
+	return imageref_domain_key_path(domain, path, domlen);
 }
 
 size_t policy_keys_under(const struct policy_keys *t, const char *name,
