@@ -92,33 +92,42 @@ static int hexval(unsigned char c)
  * malformed or decodes to NUL (*bad set) or on allocation failure. */
 static char *unescape(const char *s, size_t len, bool plus, bool *bad)
 {
+	*bad = memchr(s, '\0', len) != NULL;
+	if (*bad)
+		return NULL;
 	char *out = malloc(len + 1);
 	size_t o = 0;
 
-	*bad = false;
 	if (out == NULL)
 		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '%') {
-			int hi = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				*bad = true;
-				free(out);
-				return NULL;
-			}
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else if (c == '+' && plus) {
+	for (size_t i = 0; i < len;) {
+		/* Plain text up to the next escape (or '+') goes in whole. */
+		const char *pct = memchr(s + i, '%', len - i);
+		size_t run = pct != NULL ? (size_t)(pct - s) - i : len - i;
+		if (plus) {
+			const char *sp = memchr(s + i, '+', run);
+			if (sp != NULL)
+				run = (size_t)(sp - s) - i;
+		}
+		memcpy(out + o, s + i, run);
+		o += run;
+		i += run;
+		if (i == len)
+			break;
+		if (s[i] == '+') {
 			out[o++] = ' ';
-		} else if (c == '\0') {
+			i++;
+			continue;
+		}
+		int hi = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
+		int lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			*bad = true;
 			free(out);
 			return NULL;
-		} else {
-			out[o++] = (char)c;
 		}
+		out[o++] = (char)(hi << 4 | lo);
+		i += 3;
 	}
 	out[o] = '\0';
 	return out;
