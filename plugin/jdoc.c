@@ -189,18 +189,24 @@ uint64_t jdoc_fold_hash(const char *key)
 	return jdoc_fold_hash_n(key, len);
 }
 
-/* Appends a node; returns its index, or -1 when out of memory. */
-static long new_node(struct jdoc *d, uint8_t type, const char *key,
-                     uint64_t key_hash)
+/* Doubles the node array; 0, or -1 when out of memory. */
+static __attribute__((noinline)) int grow_nodes(struct jdoc *d)
 {
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		jv *v = realloc(d->nodes, cap * sizeof *v);
-		if (v == NULL)
-			return -1;
-		d->nodes = v;
-		d->cap = cap;
-	}
+	size_t cap = d->cap ? d->cap * 2 : 64;
+	jv *v = realloc(d->nodes, cap * sizeof *v);
+	if (v == NULL)
+		return -1;
+	d->nodes = v;
+	d->cap = cap;
+	return 0;
+}
+
+/* Appends a node; returns its index, or -1 when out of memory. */
+static inline long new_node(struct jdoc *d, uint8_t type, const char *key,
+                            uint64_t key_hash)
+{
+	if (d->n == d->cap && grow_nodes(d) < 0)
+		return -1;
 	jv *v = &d->nodes[d->n];
 	memset(v, 0, sizeof *v);
 	v->type = type;
