@@ -77,6 +77,8 @@ char *audit_line(const struct request *rq, const struct decision *d,
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	/* Room for a usual line at once, not three reallocations. */
+	strbuf_reserve(&sb, 256);
 	audit_add_time(&sb);
 	strbuf_adds(&sb, d->allow ? " dockgate: allow" : " dockgate: deny");
 	if (rq != NULL) {

@@ -833,11 +833,17 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 		nomem(err);
 		return NULL;
 	}
-	/* Buffers of the thread's earlier documents (bufpool.h); the node
-	 * count is guessed from the size, and grows by realloc. */
-	size_t cap, guess = len / 16 > 64 ? len / 16 : 64;
+	/* Buffers of the thread's earlier documents (bufpool.h). The node
+	 * count is guessed from the size (a node per 8 bytes covers a create
+	 * body) and grows by realloc. A guess the pool cannot meet is
+	 * allocated whole, so that the buffer going back to the pool meets
+	 * it next time; past what the pool keeps, the array grows from 64. */
+	size_t cap, guess = len / 8 > 64 ? len / 8 : 64;
 	if ((d->nodes = bufpool_get(guess * sizeof *d->nodes, &cap)) != NULL)
 		d->cap = cap / sizeof *d->nodes;
+	else if (guess * sizeof *d->nodes <= BUFPOOL_MAX &&
+	         (d->nodes = malloc(guess * sizeof *d->nodes)) != NULL)
+		d->cap = guess;
 	if ((d->buf = bufpool_get(len + 1 + BUF_PAD, &cap)) != NULL)
 		d->buf_cap = cap;
 	/* Sizes that do not fit the nodes' 32-bit counts are jansson's. */
