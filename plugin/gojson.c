@@ -103,6 +103,35 @@ bool gojson_unambiguous(const jv *obj, const char **dup)
 	return ok;
 }
 
+/* Field names are a few dozen strings looked up thousands of times a
+ * second: each thread remembers their hashes by address. An entry is used
+ * only while the name at that address still reads the same, so a buffer
+ * reused for another name cannot get a stale hash. */
+#define NAME_SLOTS 128
+#define NAME_MAX_LEN 31
+struct name_hash {
+	const char *at;
+	uint64_t hash;
+	char copy[NAME_MAX_LEN + 1];
+};
+static __thread struct name_hash name_cache[NAME_SLOTS];
+
+static uint64_t name_hash(const char *name)
+{
+	struct name_hash *e =
+	    &name_cache[((uintptr_t)name * 0x9e3779b97f4a7c15ULL) >> 57];
+	if (e->at == name && strcmp(e->copy, name) == 0)
+		return e->hash;
+	uint64_t h = jdoc_fold_hash(name);
+	size_t len = strlen(name);
+	if (len <= NAME_MAX_LEN) {
+		memcpy(e->copy, name, len + 1);
+		e->at = name;
+		e->hash = h;
+	}
+	return h;
+}
+
 enum gojson_status gojson_get(const jv *obj, const char *name, const jv **out)
 {
 	const jv *e, *found = NULL;
@@ -113,7 +142,7 @@ enum gojson_status gojson_get(const jv *obj, const char *name, const jv **out)
 	/* Go lets the last matching key win; callers reject objects with
 	 * colliding keys before they read them, so any match is the match.
 	 * The folded hash skips the other keys without folding them. */
-	uint64_t h = jdoc_fold_hash(name);
+	uint64_t h = name_hash(name);
 	if (obj->u.index != NULL) {
 		/* No two keys fold together here: the first match is the
 		 * only one. */

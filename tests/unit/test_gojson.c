@@ -388,6 +388,51 @@ START_TEST(test_fold_table)
 }
 END_TEST
 
+/* Names are looked up by a per-thread cache keyed by address: one buffer
+ * that holds name after name (each in a big and a small object, indexed
+ * and walked) must find each one's own field, including names too long
+ * for the cache and a name that differs from the last only past its
+ * first bytes. */
+START_TEST(test_name_buffer)
+{
+	jdoc *big = load("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,"
+	                 "\"g\":7,\"h\":8,\"Memory\":9,\"MemorySwap\":10,"
+	                 "\"AVeryLongFieldNameOfMoreThanThirtyTwoBytes\":11}");
+	jdoc *small = load("{\"Memory\":9,\"MemorySwap\":10,"
+	                   "\"AVeryLongFieldNameOfMoreThanThirtyTwoBytes\":11}");
+	ck_assert_ptr_nonnull(jdoc_root(big)->u.index);
+	ck_assert_ptr_null(jdoc_root(small)->u.index);
+	static const struct {
+		const char *name;
+		int64_t want; /* 0: absent */
+	} seq[] = {
+	    {"Memory", 9},      {"MemorySwap", 10}, {"memory", 9},
+	    {"MemorySwapX", 0}, {"Memory", 9},      {"b", 2},
+	    {"AVeryLongFieldNameOfMoreThanThirtyTwoBytes", 11},
+	    {"AVeryLongFieldNameOfMoreThanThirtyTwoBytez", 0},
+	    {"h", 8},           {"MemorySwap", 10},
+	};
+	char buf[64];
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < N(seq); i++) {
+			snprintf(buf, sizeof buf, "%s", seq[i].name);
+			const jv *roots[] = {jdoc_root(big), jdoc_root(small)};
+			for (size_t r = 0; r < 2; r++) {
+				int64_t v = 0;
+				enum gojson_status st = gojson_get_int64(roots[r], buf, &v);
+				bool in_small = seq[i].want >= 9;
+				int64_t want = r == 0 || in_small ? seq[i].want : 0;
+				ck_assert_msg(st == (want ? GOJSON_OK : GOJSON_ABSENT) && v == want,
+				              "%s in object %zu: %s %lld", buf, r,
+				              status_name(st), (long long)v);
+			}
+		}
+	}
+	jdoc_free(big);
+	jdoc_free(small);
+}
+END_TEST
+
 Suite *gojson_suite(void)
 {
 	Suite *s = suite_create("gojson");
@@ -405,6 +450,10 @@ Suite *gojson_suite(void)
 
 	tc = tcase_create("fold-table");
 	tcase_add_test(tc, test_fold_table);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("name-buffer");
+	tcase_add_test(tc, test_name_buffer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("typed");
