@@ -3,12 +3,16 @@
 #ifndef DOCKGATE_BASE64_H
 #define DOCKGATE_BASE64_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Decodes src (len bytes). Like Go, '\r' and '\n' are skipped; anything else
  * outside the alphabet or a missing or misplaced '=' is an error. Returns a new buffer (NUL-terminated for convenience,
  * *outlen excludes it) or NULL on error. */
 unsigned char *base64_decode(const char *src, size_t len, size_t *outlen);
+/* The same, decoding buf[0..len) where it lies (buf[len] must be there
+ * for the NUL). Returns false when it is not base64; buf is then spent. */
+bool base64_decode_inplace(char *buf, size_t len, size_t *outlen);
 /* Returns a new NUL-terminated string. */
 char *base64_encode(const unsigned char *src, size_t len);
 

@@ -1,5 +1,6 @@
 /* base64: Go's StdEncoding, which encoding/json uses for []byte. */
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,11 +218,15 @@ decode_ssse3(const unsigned char *src, size_t len, unsigned char *out)
 }
 #endif
 
-unsigned char *base64_decode(const char *src, size_t len, size_t *outlen)
+/* Decodes src[0..len) into out, which has room for len / 4 * 3 + 4
+ * bytes, or is src itself: every step writes only bytes it has read
+ * (the SSSE3 step's 16-byte store ends at most where its 16-byte load
+ * did, the table loop's 4-byte store where its quantum ends, and the
+ * careful loop writes three bytes for four read). Returns false when src
+ * is not base64. */
+static bool decode_into(const char *src, size_t len, unsigned char *out,
+                        size_t *outlen)
 {
-	unsigned char *out = malloc(len / 4 * 3 + 4);
-	if (out == NULL)
-		return NULL;
 	size_t o = 0;
 	uint32_t acc = 0;
 	int n = 0;   /* sextets in acc */
@@ -303,10 +308,25 @@ unsigned char *base64_decode(const char *src, size_t len, size_t *outlen)
 	}
 	out[o] = '\0';
 	*outlen = o;
-	return out;
+	return true;
 bad:
+	return false;
+}
+
+unsigned char *base64_decode(const char *src, size_t len, size_t *outlen)
+{
+	unsigned char *out = malloc(len / 4 * 3 + 4);
+	if (out == NULL)
+		return NULL;
+	if (decode_into(src, len, out, outlen))
+		return out;
 	free(out);
 	return NULL;
+}
+
+bool base64_decode_inplace(char *buf, size_t len, size_t *outlen)
+{
+	return decode_into(buf, len, (unsigned char *)buf, outlen);
 }
 
 char *base64_encode(const unsigned char *src, size_t len)

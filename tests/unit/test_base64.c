@@ -1,6 +1,7 @@
 /* base64 suite: Go's encoding/base64.StdEncoding as encoding/json uses it for
  * []byte fields (RequestBody). Every table row is one case; adding a vector
  * is adding a line. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,29 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Input that decodes. len 0 means strlen(in); out holds outlen bytes. */
+/* base64_decode, checked against base64_decode_inplace on a copy: both
+ * must accept or refuse alike and give the same bytes, NUL after them.
+ * Returns base64_decode's result. */
+static unsigned char *decode_both(const char *in, size_t len, size_t *outlen)
+{
+	unsigned char *out = base64_decode(in, len, outlen);
+	char *copy = malloc(len + 1);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, in, len);
+	copy[len] = 'X';
+	size_t n = 12345;
+	bool ok = base64_decode_inplace(copy, len, &n);
+	ck_assert_msg(ok == (out != NULL), "in place %s what the copy %s",
+	              ok ? "accepted" : "refused", out ? "accepted" : "refused");
+	if (ok) {
+		ck_assert_uint_eq(n, *outlen);
+		ck_assert_mem_eq(copy, out, n);
+		ck_assert_int_eq(copy[n], '\0');
+	}
+	free(copy);
+	return out;
+}
+
 static const struct {
 	const char *in;
 	const char *out;
@@ -52,7 +76,7 @@ START_TEST(test_decode_ok)
 {
 	const char *in = decode_ok[_i].in;
 	size_t outlen = 12345;
-	unsigned char *out = base64_decode(in, strlen(in), &outlen);
+	unsigned char *out = decode_both(in, strlen(in), &outlen);
 
 	ck_assert_msg(out != NULL, "'%s' did not decode", in);
 	ck_assert_uint_eq(outlen, decode_ok[_i].outlen);
@@ -98,7 +122,7 @@ START_TEST(test_decode_bad)
 	const char *in = decode_bad[_i].in;
 	size_t len = decode_bad[_i].len ? decode_bad[_i].len : strlen(in);
 	size_t outlen = 12345;
-	unsigned char *out = base64_decode(in, len, &outlen);
+	unsigned char *out = decode_both(in, len, &outlen);
 
 	ck_assert_msg(out == NULL, "case %d: '%s' decoded to %zu bytes", _i,
 	              in, outlen);
@@ -109,13 +133,13 @@ END_TEST
 START_TEST(test_decode_reads_len_only)
 {
 	size_t outlen = 0;
-	unsigned char *out = base64_decode("Zm9vYmFy!!!!", 8, &outlen);
+	unsigned char *out = decode_both("Zm9vYmFy!!!!", 8, &outlen);
 
 	ck_assert_ptr_nonnull(out);
 	ck_assert_uint_eq(outlen, 6);
 	ck_assert_str_eq((char *)out, "foobar");
 	free(out);
-	out = base64_decode("Zm9vYmFy", 4, &outlen);
+	out = decode_both("Zm9vYmFy", 4, &outlen);
 	ck_assert_ptr_nonnull(out);
 	ck_assert_uint_eq(outlen, 3);
 	ck_assert_str_eq((char *)out, "foo");
@@ -159,7 +183,7 @@ START_TEST(test_every_byte_every_position)
 			char in[LEN + 1] = "QUJDRUZHSElKS0xNTk9QUVJT"; /* alphabet bytes only */
 			in[pos] = (char)c;
 			size_t outlen = 0;
-			unsigned char *out = base64_decode(in, LEN, &outlen);
+			unsigned char *out = decode_both(in, LEN, &outlen);
 			if (at == NULL) {
 				ck_assert_msg(out == NULL, "byte 0x%02x at %d decoded", c, pos);
 				continue;
@@ -218,7 +242,7 @@ START_TEST(test_round_trip)
 		ck_assert_uint_eq(strlen(enc), (len + 2) / 3 * 4);
 
 		size_t outlen = 12345;
-		unsigned char *dec = base64_decode(enc, strlen(enc), &outlen);
+		unsigned char *dec = decode_both(enc, strlen(enc), &outlen);
 		ck_assert_msg(dec != NULL, "length %zu: '%s' did not decode",
 		              len, enc);
 		ck_assert_uint_eq(outlen, len);
@@ -255,7 +279,7 @@ START_TEST(test_round_trip_wrapped)
 	wrapped[w++] = '\n';
 
 	size_t outlen = 0;
-	unsigned char *dec = base64_decode(wrapped, w, &outlen);
+	unsigned char *dec = decode_both(wrapped, w, &outlen);
 	ck_assert_ptr_nonnull(dec);
 	ck_assert_uint_eq(outlen, sizeof buf);
 	ck_assert_mem_eq(dec, buf, sizeof buf);
