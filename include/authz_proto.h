@@ -7,21 +7,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The strings are borrowed from the decoded envelope, which the request
+ * keeps until authz_req_clear. */
 struct authz_req {
-	char *user;         /* TLS client certificate CN, "" over the Unix socket */
-	char *authn_method; /* "TLS" or "" */
-	char *method;       /* "POST", ... ("" when absent) */
-	char *uri;          /* raw RequestUri, not decoded ("" when absent) */
+	const char *user;         /* TLS client certificate CN, "" over the Unix socket */
+	const char *authn_method; /* "TLS" or "" */
+	const char *method;       /* "POST", ... ("" when absent) */
+	const char *uri;          /* raw RequestUri, not decoded ("" when absent) */
 	bool has_body;      /* RequestBody present and not null */
-	unsigned char *body; /* decoded RequestBody, NUL-terminated; NULL if absent */
+	unsigned char *body; /* decoded RequestBody, NUL-terminated; NULL if absent
+	                      * (decoded where it lay in the envelope, or
+	                      * body_own) */
 	size_t body_len;
 	bool body_bad;      /* RequestBody present but not valid base64 */
 	/* From RequestHeaders (names compared without case): */
-	char *content_type;     /* Content-Type, or NULL when absent */
+	const char *content_type; /* Content-Type, or NULL when absent */
 	long long content_length; /* Content-Length, -1 when absent or not a
 	                           * number */
 	bool headers_ambiguous; /* a header given twice in different case, or
 	                         * RequestHeaders not an object of strings */
+	struct jdoc *doc;       /* the envelope the strings point into */
+	unsigned char *body_own; /* body, when it could not be decoded in place */
 };
 
 /* Decodes one AuthZReq. Keys match as Go's encoding/json would (any case of

@@ -64,6 +64,11 @@ void jdoc_free(jdoc *d);
 const jv *jdoc_root(const jdoc *d);
 /* Whether the document was read by the fast path (for tests). */
 bool jdoc_was_fast(const jdoc *d);
+/* A string value of d as writable bytes (v->size of them, and its NUL),
+ * for a caller that decodes it where it lies, after which the node must
+ * not be read again; NULL when d does not own the bytes (jansson's tree
+ * does). */
+char *jdoc_string_bytes(jdoc *d, const jv *v);
 
 /* The member of obj whose key is exactly key (a Go map's lookup), or NULL.
  * A JSON null is returned as a node. */

@@ -16,9 +16,9 @@
 const char authz_activate_reply[] = "{\"Implements\":[\"authz\"]}";
 const char authz_res_allow_reply[] = "{\"Allow\":true}";
 
-/* Copies the string field name of obj into *out ("" when absent). Returns
- * 0, or -1 with *why set. */
-static int get_str(const jv *obj, const char *name, char **out, char **why)
+/* Points *out at the string field name of obj ("" when absent), borrowed
+ * from the envelope. Returns 0, or -1 with *why set. */
+static int get_str(const jv *obj, const char *name, const char **out, char **why)
 {
 	const char *v = "";
 	enum gojson_status st = gojson_get_string(obj, name, &v);
@@ -26,18 +26,14 @@ static int get_str(const jv *obj, const char *name, char **out, char **why)
 		*why = xasprintf("field %s is not a string", name);
 		return -1;
 	}
-	*out = strdup(st == GOJSON_OK ? v : "");
-	if (*out == NULL) {
-		*why = strdup("out of memory");
-		return -1;
-	}
+	*out = st == GOJSON_OK ? v : "";
 	return 0;
 }
 
 /* The two headers a decision reads. dockerd sends Go's canonical names,
  * but a header map is judged without case: a second spelling of the same
- * name makes it ambiguous. Returns 0 or -1 (out of memory). */
-static int get_headers(const jv *root, struct authz_req *req)
+ * name makes it ambiguous. */
+static void get_headers(const jv *root, struct authz_req *req)
 {
 	const jv *h, *val;
 	uint32_t i;
@@ -45,10 +41,10 @@ static int get_headers(const jv *root, struct authz_req *req)
 
 	req->content_length = -1;
 	if (gojson_get(root, "RequestHeaders", &h) != GOJSON_OK)
-		return 0;
+		return;
 	if (!jv_is_object(h)) {
 		req->headers_ambiguous = true;
-		return 0;
+		return;
 	}
 	jv_foreach(h, i, val)
 	{
@@ -64,8 +60,7 @@ static int get_headers(const jv *root, struct authz_req *req)
 		const char *v = val->u.s;
 		if (ct) {
 			seen_ct = true;
-			if ((req->content_type = strdup(v)) == NULL)
-				return -1;
+			req->content_type = v;
 		} else {
 			char *end;
 			seen_cl = true;
@@ -77,7 +72,6 @@ static int get_headers(const jv *root, struct authz_req *req)
 				req->headers_ambiguous = true;
 		}
 	}
-	return 0;
 }
 
 int authz_req_decode(const char *data, size_t len, struct authz_req *req,
@@ -115,14 +109,22 @@ int authz_req_decode(const char *data, size_t len, struct authz_req *req,
 		goto fail;
 	}
 	if (st == GOJSON_OK) {
+		/* Decoded where it lies: the envelope's copy is ours and
+		 * nothing reads the base64 text again. */
+		char *text = jdoc_string_bytes(doc, b64);
 		req->has_body = true;
-		req->body = base64_decode(b64->u.s, b64->size, &req->body_len);
+		if (text != NULL) {
+			if (base64_decode_inplace(text, b64->size, &req->body_len))
+				req->body = (unsigned char *)text;
+		} else {
+			req->body = req->body_own =
+			    base64_decode(b64->u.s, b64->size, &req->body_len);
+		}
 		if (req->body == NULL)
 			req->body_bad = true;
 	}
-	if (get_headers(root, req) < 0)
-		goto fail;
-	jdoc_free(doc);
+	get_headers(root, req);
+	req->doc = doc;
 	return 0;
 fail:
 	jdoc_free(doc);
@@ -136,12 +138,8 @@ void authz_req_clear(struct authz_req *req)
 {
 	if (req == NULL)
 		return;
-	free(req->user);
-	free(req->authn_method);
-	free(req->method);
-	free(req->uri);
-	free(req->body);
-	free(req->content_type);
+	free(req->body_own);
+	jdoc_free(req->doc);
 	memset(req, 0, sizeof *req);
 }
 

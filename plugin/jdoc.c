@@ -906,6 +906,14 @@ bool jdoc_was_fast(const jdoc *d)
 	return d->fast;
 }
 
+char *jdoc_string_bytes(jdoc *d, const jv *v)
+{
+	if (!d->fast || v->type != JV_STRING || v->u.s < d->buf ||
+	    v->u.s + v->size >= d->buf + d->buf_cap)
+		return NULL;
+	return d->buf + (v->u.s - d->buf);
+}
+
 const jv *jv_object_get(const jv *obj, const char *key)
 {
 	const jv *e, *found = NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "authz_proto.h"
+#include "jdoc.h"
 #include "suites.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -113,6 +114,14 @@ static const struct {
      "foobar", 6},
     {"{\"RequestBody\":\"AAE=\"}", "", "", "", "", true, false, "\0\1", 2},
     {"{\"RequestBody\":\"e30=\"}", "", "", "", "", true, false, "{}", 2},
+    /* Envelopes jansson reads (a key spelled with U+017F, a non-ASCII
+     * user): the body is decoded into its own buffer, not in place. */
+    {"{\"U\\u017fer\":\"x\",\"RequestBody\":\"Zm9vYmFy\"}", "x", "", "", "",
+     true, false, "foobar", 6},
+    {"{\"User\":\"\xc3\xa9\",\"RequestBody\":\"Zm9v\"}", "\xc3\xa9", "", "",
+     "", true, false, "foo", 3},
+    {"{\"User\":\"\xc3\xa9\",\"RequestBody\":\"Zm9v!\"}", "\xc3\xa9", "", "",
+     "", true, true, NULL, 0},
     /* Bodies that are not base64 are recorded, not fatal. */
     {"{\"RequestBody\":\"Zm9v!\"}", "", "", "", "", true, true, NULL, 0},
     {"{\"RequestBody\":\"Zg=\"}", "", "", "", "", true, true, NULL, 0},
@@ -150,6 +159,12 @@ START_TEST(test_decode_ok)
 		ck_assert_uint_eq(req.body_len, ok_cases[_i].body_len);
 		ck_assert_mem_eq(req.body, ok_cases[_i].body,
 		                 ok_cases[_i].body_len + 1); /* + the NUL */
+		/* Decoded in the envelope's own copy when the fast path
+		 * read it; in a buffer of its own when jansson did. */
+		if (jdoc_was_fast(req.doc))
+			ck_assert_ptr_null(req.body_own);
+		else
+			ck_assert_ptr_eq(req.body_own, req.body);
 	}
 	authz_req_clear(&req);
 }
