@@ -159,14 +159,13 @@ static int strip_version(char *path, char **version)
 /* Matches path against one table row: 1 on a match, with *param a new
  * string holding the {id}/{name} part (NULL for SPAN_NONE), 0 when it does
  * not match, -1 out of memory. */
-static int match_def(const struct route_def *d, const char *path, char **param)
+static int match_def(const struct route_def *d, const char *path, size_t len,
+                     char **param)
 {
-	size_t plen = strlen(d->prefix), slen = strlen(d->suffix);
-	size_t len = strlen(path);
-
 	*param = NULL;
 	if (d->span == SPAN_NONE)
 		return strcmp(path, d->prefix) == 0;
+	size_t plen = strlen(d->prefix), slen = strlen(d->suffix);
 	if (len <= plen + slen || strncmp(path, d->prefix, plen) != 0 ||
 	    strcmp(path + len - slen, d->suffix) != 0)
 		return 0;
@@ -251,13 +250,21 @@ int route_parse(const char *method, const char *uri, struct route *r,
 	}
 
 	r->action = ACTION_OTHER;
+	size_t len = strlen(r->path);
+	const char *last_method = NULL;
+	bool method_ok = false;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		const struct route_def *d = &routes[i];
 		/* Methods are case-sensitive in Go; comparing without case can
-		 * only widen what is judged. */
-		if (strcasecmp(method, d->method) != 0)
+		 * only widen what is judged. The table's runs of one method
+		 * are compared once. */
+		if (d->method != last_method) {
+			last_method = d->method;
+			method_ok = strcasecmp(method, d->method) == 0;
+		}
+		if (!method_ok)
 			continue;
-		int m = match_def(d, r->path, &r->param);
+		int m = match_def(d, r->path, len, &r->param);
 		if (m < 0)
 			goto oom;
 		if (m > 0) {
