@@ -18,7 +18,8 @@ static void add_bytes(struct strbuf *sb, long long v)
 		v /= 1024;
 		u++;
 	}
-	strbuf_addf(sb, "%lld%c", v, units[u]);
+	strbuf_addf(sb, "%lld", v);
+	strbuf_addc(sb, units[u]);
 }
 
 /* Nano CPUs as --cpus writes them: "2", "0.5", "1.25". */

@@ -210,11 +210,32 @@ static int64_t effective_nano_cpus(const struct container_spec *s)
 	return 0;
 }
 
+/* Writes v[0..n) as "A|B|C" at out (room for 21 bytes a number): the
+ * figures a violation carries for decision.c to render. */
+static void join_figures(char *out, const int64_t *v, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		char tmp[24], *p = tmp + sizeof tmp;
+		uint64_t u = v[k] < 0 ? 0 - (uint64_t)v[k] : (uint64_t)v[k];
+		do
+			*--p = (char)('0' + u % 10);
+		while ((u /= 10) != 0);
+		if (v[k] < 0)
+			*--p = '-';
+		if (k > 0)
+			*out++ = '|';
+		size_t len = (size_t)(tmp + sizeof tmp - p);
+		memcpy(out, p, len);
+		out += len;
+	}
+	*out = '\0';
+}
+
 static void limit_over(struct ctx *c, const char *what, int64_t have,
                        int64_t max)
 {
 	char buf[64];
-	snprintf(buf, sizeof buf, "%lld|%lld", (long long)have, (long long)max);
+	join_figures(buf, (const int64_t[]){have, max}, 2);
 	fail(c, REASON_LIMIT_OVER, what, buf);
 }
 
@@ -245,9 +266,10 @@ static void rule_resource_limits(struct ctx *c)
 		limit_over(c, "pids", s->pids_limit, p->max_pids);
 	}
 	if (missing[0] != '\0') {
-		snprintf(maxima, sizeof maxima, "%lld|%lld|%lld",
-		         (long long)p->max_memory, (long long)p->max_nano_cpus,
-		         (long long)p->max_pids);
+		join_figures(maxima, (const int64_t[]){p->max_memory,
+		                                       p->max_nano_cpus,
+		                                       p->max_pids},
+		             3);
 		fail(c, REASON_LIMIT_MISSING, missing + 1, maxima);
 	}
 }
@@ -729,7 +751,7 @@ static void update_over(struct ctx *c, const char *what, int64_t have,
                         int64_t max)
 {
 	char buf[64];
-	snprintf(buf, sizeof buf, "%lld|%lld", (long long)have, (long long)max);
+	join_figures(buf, (const int64_t[]){have, max}, 2);
 	fail(c, REASON_UPDATE_OVER, what, buf);
 }
 
