@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct strbuf {
 	char *buf; /* always NUL-terminated once anything was added */
@@ -15,12 +16,38 @@ struct strbuf {
 
 #define STRBUF_INIT {NULL, 0, 0, 0}
 
-void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 /* Makes room for extra more bytes, so the adds that follow do not
  * reallocate (an allocation failure is sticky, as with any add). */
 void strbuf_reserve(struct strbuf *sb, size_t extra);
-void strbuf_adds(struct strbuf *sb, const char *s);
-void strbuf_addc(struct strbuf *sb, char c);
+/* strbuf_reserve's growing half, for the inline adds below: 0, or -1
+ * when out of memory (sb->oom then set). */
+int strbuf_grow_slow(struct strbuf *sb, size_t extra);
+
+/* The adds are inline: a decision's messages and log line are built from
+ * a few dozen short appends, most of them of literals. */
+static inline void strbuf_add(struct strbuf *sb, const void *data, size_t len)
+{
+	if ((sb->oom || len >= sb->cap - sb->len) &&
+	    strbuf_grow_slow(sb, len) < 0)
+		return;
+	if (len > 0)
+		memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+static inline void strbuf_adds(struct strbuf *sb, const char *s)
+{
+	strbuf_add(sb, s, strlen(s));
+}
+
+static inline void strbuf_addc(struct strbuf *sb, char c)
+{
+	if ((sb->oom || 1 >= sb->cap - sb->len) && strbuf_grow_slow(sb, 1) < 0)
+		return;
+	sb->buf[sb->len++] = c;
+	sb->buf[sb->len] = '\0';
+}
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends s with control characters, quotes and backslashes escaped, so a

@@ -13,7 +13,7 @@
 #include <emmintrin.h>
 #endif
 
-static __attribute__((noinline)) int grow_slow(struct strbuf *sb, size_t extra)
+int strbuf_grow_slow(struct strbuf *sb, size_t extra)
 {
 	if (sb->oom)
 		return -1;
@@ -41,32 +41,12 @@ static inline int strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	if (!sb->oom && extra < sb->cap - sb->len)
 		return 0;
-	return grow_slow(sb, extra);
+	return strbuf_grow_slow(sb, extra);
 }
 
 void strbuf_reserve(struct strbuf *sb, size_t extra)
 {
 	strbuf_grow(sb, extra);
-}
-
-void strbuf_add(struct strbuf *sb, const void *data, size_t len)
-{
-	if (strbuf_grow(sb, len) < 0)
-		return;
-	if (len > 0)
-		memcpy(sb->buf + sb->len, data, len);
-	sb->len += len;
-	sb->buf[sb->len] = '\0';
-}
-
-void strbuf_adds(struct strbuf *sb, const char *s)
-{
-	strbuf_add(sb, s, strlen(s));
-}
-
-void strbuf_addc(struct strbuf *sb, char c)
-{
-	strbuf_add(sb, &c, 1);
 }
 
 /* Appends v in decimal. */
@@ -241,6 +221,25 @@ bool utf8_valid(const char *s, size_t n)
 void strbuf_add_escaped(struct strbuf *sb, const char *s)
 {
 	size_t n = strlen(s);
+	/* The usual value is short and plain: copied a byte at a time
+	 * straight into room made for all of it, up to the first byte that
+	 * needs escaping, if any. */
+	if (n < 16) {
+		if (strbuf_grow(sb, n) < 0)
+			return;
+		char *o = sb->buf + sb->len;
+		size_t i = 0;
+		for (; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f)
+				break;
+			o[i] = (char)c;
+		}
+		sb->len += i;
+		sb->buf[sb->len] = '\0';
+		s += i;
+		n -= i;
+	}
 	while (n > 0) {
 		size_t run = json_plain_prefix(s, n, true);
 		strbuf_add(sb, s, run);

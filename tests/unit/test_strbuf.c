@@ -124,6 +124,57 @@ START_TEST(test_add_escaped)
 }
 END_TEST
 
+/* strbuf_add_escaped byte by byte, as the log format defines it. */
+static void ref_escape(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[5];
+		if (c == '"' || c == '\\')
+			snprintf(e, sizeof e, "\\%c", c);
+		else if (c == '\n')
+			snprintf(e, sizeof e, "\\n");
+		else if (c == '\r')
+			snprintf(e, sizeof e, "\\r");
+		else if (c == '\t')
+			snprintf(e, sizeof e, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			snprintf(e, sizeof e, "\\x%02x", c);
+		else
+			snprintf(e, sizeof e, "%c", c);
+		strbuf_adds(sb, e);
+	}
+}
+
+/* Random values of every length to 80 (the short path below 16 bytes,
+ * the vector scan above), appended after text already in the buffer. */
+START_TEST(test_escaped_matches_bytewise)
+{
+	static const unsigned char alpha[] = {'"', '\\', '\n', '\r', '\t', 0x01,
+	                                      0x1f, 0x7f, 0x80, 0xc3, 0xa9, ' '};
+	char buf[96];
+	unsigned seed = 777;
+	for (int round = 0; round < 5000; round++) {
+		size_t n = (size_t)(round % 81);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned r = (seed >> 16) % 48;
+			buf[i] = (char)(r < N(alpha) ? alpha[r] : 'a' + r % 26);
+		}
+		buf[n] = '\0';
+		struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+		strbuf_adds(&got, "key=");
+		strbuf_adds(&want, "key=");
+		strbuf_add_escaped(&got, buf);
+		ref_escape(&want, buf);
+		ck_assert_uint_eq(got.len, want.len);
+		ck_assert_str_eq(got.buf, want.buf);
+		strbuf_release(&got);
+		strbuf_release(&want);
+	}
+}
+END_TEST
+
 static void *other_thread(void *arg)
 {
 	size_t cap;
@@ -200,6 +251,7 @@ Suite *strbuf_suite(void)
 	tcase_add_test(tc, test_addf_matches_snprintf);
 	tcase_add_test(tc, test_scans_match_bytewise);
 	tcase_add_test(tc, test_add_escaped);
+	tcase_add_test(tc, test_escaped_matches_bytewise);
 	tcase_add_test(tc, test_bufpool);
 	suite_add_tcase(s, tc);
 	return s;
