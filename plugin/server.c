@@ -470,6 +470,17 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
 	}
+	/* The look-up threads first: a worker hands them a request as soon
+	 * as MHD accepts one, and a request that found no slow lane would
+	 * be denied as if the lane were full. */
+	if (cfg->slow_threads > 0 &&
+	    (s->slow = slow_start(s, cfg->slow_threads)) == NULL) {
+		*why = strdup("cannot start the look-up threads");
+		close(fd);
+		if (s->socket_path)
+			unlink(s->socket_path);
+		goto fail;
+	}
 	s->mhd = MHD_start_daemon(
 	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
 	        MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
@@ -482,18 +493,8 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		*why = strdup("cannot start the HTTP server (libmicrohttpd)");
+		slow_stop(s->slow);
 		close(fd);
-		if (s->socket_path)
-			unlink(s->socket_path);
-		goto fail;
-	}
-	if (cfg->slow_threads > 0 &&
-	    (s->slow = slow_start(s, cfg->slow_threads)) == NULL) {
-		*why = strdup("cannot start the look-up threads");
-		MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
-		MHD_stop_daemon(s->mhd);
-		if (lfd != MHD_INVALID_SOCKET)
-			close(lfd);
 		if (s->socket_path)
 			unlink(s->socket_path);
 		goto fail;
