@@ -87,10 +87,14 @@ static void render_missing_limits(struct strbuf *sb, const char *kinds,
 	long long max[3] = {0, 0, 0};
 	size_t n = 0, nmax = 0;
 
-	/* "M|C|P", as eval.c writes it. */
+	/* "M|C|P", as eval.c writes it (decimal, no sign but a '-'). */
 	const char *q = maxima;
 	for (int k = 0; k < 3 && q != NULL; k++) {
-		max[k] = strtoll(q, NULL, 10);
+		bool neg = *q == '-';
+		long long v = 0;
+		for (q += neg; *q >= '0' && *q <= '9'; q++)
+			v = v * 10 + (*q - '0');
+		max[k] = neg ? -v : v;
 		if ((q = strchr(q, '|')) != NULL)
 			q++;
 	}
@@ -98,21 +102,27 @@ static void render_missing_limits(struct strbuf *sb, const char *kinds,
 		if (strstr(kinds, limit_kinds[k]) != NULL)
 			which[n++] = limit_kinds[k];
 	strbuf_adds(sb, "no ");
-	for (size_t i = 0; i < n; i++)
-		strbuf_addf(sb, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
-		            limit_noun(which[i]));
+	for (size_t i = 0; i < n; i++) {
+		strbuf_adds(sb, i == 0 ? "" : i + 1 == n ? " or " : ", ");
+		strbuf_adds(sb, limit_noun(which[i]));
+	}
 	strbuf_adds(sb, n == 1 ? " limit; add" : " limits; add");
-	for (size_t i = 0; i < n; i++)
-		strbuf_addf(sb, " %s %s", limit_flag(which[i], service),
-		            limit_example(which[i]));
+	for (size_t i = 0; i < n; i++) {
+		strbuf_addc(sb, ' ');
+		strbuf_adds(sb, limit_flag(which[i], service));
+		strbuf_addc(sb, ' ');
+		strbuf_adds(sb, limit_example(which[i]));
+	}
 	for (size_t i = 0; i < n; i++) {
 		int k = which[i] == limit_kinds[0] ? 0 : which[i] == limit_kinds[1] ? 1 : 2;
 		if (max[k] <= 0)
 			continue;
 		strbuf_adds(sb, nmax++ == 0 ? " (at most " : ", ");
 		add_limit(sb, which[i], max[k]);
-		if (n > 1)
-			strbuf_addf(sb, " %s", limit_noun(which[i]));
+		if (n > 1) {
+			strbuf_addc(sb, ' ');
+			strbuf_adds(sb, limit_noun(which[i]));
+		}
 	}
 	if (nmax > 0)
 		strbuf_addc(sb, ')');
