@@ -21,6 +21,7 @@ struct imageref {
 	char *name;   /* domain "/" path */
 	char *full;   /* name ":" tag, or name "@" digest */
 	bool tag_given; /* the input named a tag explicitly */
+	/* The strings are one allocation, which name starts. */
 };
 
 /* Parses s. On IMAGEREF_OK fills *ref (free with imageref_clear); on any

@@ -389,29 +389,31 @@ struct piece {
 	size_t n;
 };
 
-/* Returns a new NUL-terminated string joining the pieces (caller frees), or
- * NULL when out of memory. */
-static char *join(const struct piece *pc, size_t npc)
+/* The bytes the pieces join to, plus a NUL. */
+static size_t joined_len(const struct piece *pc, size_t npc)
 {
-	size_t len = 0;
-
+	size_t len = 1;
 	for (size_t i = 0; i < npc; i++)
 		len += pc[i].n;
-	char *out = malloc(len + 1);
-	if (out == NULL)
-		return NULL;
-	char *w = out;
-	for (size_t i = 0; i < npc; i++) {
-		memcpy(w, pc[i].p, pc[i].n);
-		w += pc[i].n;
-	}
-	*w = '\0';
-	return out;
+	return len;
 }
 
-/* Fills *ref from a split that passed every check: each field is its own
- * new string, freed by imageref_clear. Returns false, with *ref cleared,
- * when out of memory. */
+/* Writes the pieces joined, and a NUL, at *w; returns where they start
+ * and moves *w past them. */
+static char *put(char **w, const struct piece *pc, size_t npc)
+{
+	char *start = *w;
+	for (size_t i = 0; i < npc; i++) {
+		memcpy(*w, pc[i].p, pc[i].n);
+		*w += pc[i].n;
+	}
+	*(*w)++ = '\0';
+	return start;
+}
+
+/* Fills *ref from a split that passed every check. The fields are one
+ * allocation, name first (imageref_clear frees it). Returns false, with
+ * *ref cleared, when out of memory. */
 static bool build(const struct split *sp, struct imageref *ref)
 {
 	const struct piece dom = {sp->dom, sp->dom_len};
@@ -422,40 +424,35 @@ static bool build(const struct split *sp, struct imageref *ref)
 	    sp->tag != NULL ? (struct piece){sp->tag, sp->tag_len}
 	                    : (struct piece){DEFAULT_TAG, sizeof DEFAULT_TAG - 1};
 	const struct piece digest = {sp->digest, sp->digest_len};
+	const bool has_digest = sp->digest != NULL;
+	/* Name() is the bare path when Parse found no domain. */
+	const struct piece name[4] = {dom, slash, prefix, path};
+	const struct piece dom_path[2] = {prefix, path};
+	const struct piece *path_pc = sp->has_domain ? dom_path : name;
+	const size_t path_n = sp->has_domain ? 2 : 4;
+	const struct piece full[6] = {dom, slash, prefix, path,
+	                              has_digest ? (struct piece){"@", 1}
+	                                         : (struct piece){":", 1},
+	                              has_digest ? digest : tag};
 
 	ref->tag_given = sp->tag != NULL;
-	/* Name() is the bare path when Parse found no domain. */
-	ref->name = join((const struct piece[]){dom, slash, prefix, path}, 4);
-	if (ref->name == NULL)
-		goto oom;
-	const struct piece name = {ref->name, strlen(ref->name)};
-	if (sp->has_domain) {
-		ref->domain = join(&dom, 1);
-		ref->path = join((const struct piece[]){prefix, path}, 2);
-	} else {
-		ref->domain = join(NULL, 0);
-		ref->path = join(&name, 1);
+	size_t total = joined_len(name, 4) + joined_len(&dom, sp->has_domain) +
+	               joined_len(path_pc, path_n) + joined_len(&full[5], 1) +
+	               joined_len(full, 6);
+	char *w = malloc(total);
+	if (w == NULL) {
+		imageref_clear(ref);
+		return false;
 	}
-	if (ref->domain == NULL || ref->path == NULL)
-		goto oom;
-	if (sp->digest != NULL) {
-		ref->digest = join(&digest, 1);
-		ref->full = join(
-		    (const struct piece[]){name, {"@", 1}, digest}, 3);
-		if (ref->digest == NULL)
-			goto oom;
-	} else {
-		ref->tag = join(&tag, 1);
-		ref->full = join((const struct piece[]){name, {":", 1}, tag}, 3);
-		if (ref->tag == NULL)
-			goto oom;
-	}
-	if (ref->full == NULL)
-		goto oom;
+	ref->name = put(&w, name, 4);
+	ref->domain = put(&w, &dom, sp->has_domain);
+	ref->path = put(&w, path_pc, path_n);
+	if (has_digest)
+		ref->digest = put(&w, &digest, 1);
+	else
+		ref->tag = put(&w, &tag, 1);
+	ref->full = put(&w, full, 6);
 	return true;
-oom:
-	imageref_clear(ref);
-	return false;
 }
 
 /* Short image IDs ("abc123") are plain names to this function, as they are to
@@ -522,12 +519,8 @@ void imageref_clear(struct imageref *ref)
 {
 	if (ref == NULL)
 		return;
-	free(ref->domain);
-	free(ref->path);
-	free(ref->tag);
-	free(ref->digest);
+	/* One allocation, name first (build). */
 	free(ref->name);
-	free(ref->full);
 	memset(ref, 0, sizeof *ref);
 }
 
