@@ -30,7 +30,10 @@ void auditlog_close(struct auditlog *al);
  * not be modelled). */
 char *auditlog_record(const struct policy *p, const struct request *rq,
                       const struct decision *d, long latency_us);
-/* Writes the record with one write(2). Thread-safe, lock-free. */
+/* Queues the record for the log's writer thread, which appends it at most
+ * DECLOG_DELAY_MS later (at once on rotation and close); one write(2) of
+ * its own when that thread could not start. Thread-safe; records are
+ * never interleaved. */
 void auditlog_write(struct auditlog *al, const struct policy *p,
                     const struct request *rq, const struct decision *d,
                     long latency_us);

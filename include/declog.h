@@ -16,6 +16,9 @@
 #include <stddef.h>
 
 struct declog;
+/* How long lines may gather before they are written: the decision log,
+ * the JSON decision records and the audit log all use it. */
+#define DECLOG_DELAY_MS 20
 
 /* Starts the writer thread for fd (not closed by declog). delay_ms is how
  * long lines may gather (0: written as soon as the writer wakes). NULL

@@ -35,4 +35,10 @@ void log_json_record(enum log_level l, const char *msg, const char *record);
  * fn NULL: none. Set while a server runs. */
 void log_set_flush(void (*fn)(void *), void *arg);
 
+/* Where log_json_record's lines go instead of a write(2) of their own:
+ * fn(arg, line, len) queues them for stderr (declog.h), so a decision
+ * record costs the deciding thread no system call. fn NULL: written
+ * directly. Set while a server runs. */
+void log_set_queue(void (*fn)(void *, const char *, size_t), void *arg);
+
 #endif

@@ -3,6 +3,7 @@
 #define DOCKGATE_SERVER_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "decide.h"
@@ -16,6 +17,8 @@ struct server_config {
 	unsigned idle_timeout;   /* seconds before an idle connection closes,
 	                          * until its first reply (then never) */
 	FILE *log;               /* decision log; NULL for none */
+	bool queue_json;         /* log_json_record's decision records are
+	                          * batched with the decision log (on stderr) */
 	const struct decide_opts *opts; /* borrowed; must outlive the server */
 	const struct decide_hooks *hooks; /* audit log, metrics; NULL for none */
 	unsigned slow_threads;   /* threads for decisions that block (image

@@ -73,6 +73,17 @@ void log_set_flush(void (*fn)(void *), void *arg)
 	pthread_mutex_unlock(&flush_lock);
 }
 
+static void (*queue_fn)(void *, const char *, size_t);
+static void *queue_arg;
+
+void log_set_queue(void (*fn)(void *, const char *, size_t), void *arg)
+{
+	pthread_mutex_lock(&flush_lock);
+	queue_fn = fn;
+	queue_arg = arg;
+	pthread_mutex_unlock(&flush_lock);
+}
+
 static void put(struct strbuf *sb)
 {
 	char *s = strbuf_detach(sb);
@@ -163,5 +174,15 @@ void log_json_record(enum log_level l, const char *msg, const char *record)
 	if (record[1] != '}')
 		strbuf_addc(&sb, ',');
 	strbuf_adds(&sb, record + 1);
+	/* Queued with the decision log when a server runs; the lock keeps
+	 * the queue from being stopped meanwhile. */
+	pthread_mutex_lock(&flush_lock);
+	if (queue_fn != NULL && !sb.oom && sb.buf != NULL) {
+		queue_fn(queue_arg, sb.buf, sb.len);
+		pthread_mutex_unlock(&flush_lock);
+		strbuf_release(&sb);
+		return;
+	}
+	pthread_mutex_unlock(&flush_lock);
 	put(&sb);
 }

@@ -541,6 +541,8 @@ static int cmd_serve(int argc, char **argv)
 	    .idle_timeout = idle_timeout,
 	    /* The one-line summary per decision, human format only. */
 	    .log = log_fmt == LOG_HUMAN && log_enabled(LOG_INFO) ? stderr : NULL,
+	    /* The JSON decision records, batched the same way. */
+	    .queue_json = log_fmt == LOG_JSON && log_enabled(LOG_INFO),
 	    .opts = &opts,
 	    .hooks = &hooks,
 	    .slow_threads = 4,

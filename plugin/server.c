@@ -46,11 +46,14 @@ struct server {
 
 /* How long decision-log lines may gather before they are written in one
  * call (declog.h). */
-#define DECLOG_DELAY_MS 20
-
 static void flush_declog(void *arg)
 {
 	declog_flush(arg);
+}
+
+static void queue_declog(void *arg, const char *line, size_t len)
+{
+	declog_write(arg, line, len);
 }
 
 /* libmicrohttpd's per-connection pool holds the request head and the read
@@ -172,6 +175,7 @@ static void release_output(struct server *s)
 	if (s->activate_reply != NULL)
 		MHD_destroy_response(s->activate_reply);
 	if (s->declog != NULL) {
+		log_set_queue(NULL, NULL);
 		log_set_flush(NULL, NULL);
 		declog_stop(s->declog);
 	}
@@ -461,9 +465,16 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	s->activate_reply = new_response(authz_activate_reply, false);
 	/* Before the workers exist. Without the writer thread, each line
 	 * is written by its worker, as before. */
-	if (s->log != NULL &&
-	    (s->declog = declog_start(fileno(s->log), DECLOG_DELAY_MS)) != NULL)
+	int log_fd = s->log != NULL ? fileno(s->log)
+	             : cfg->queue_json ? STDERR_FILENO : -1;
+	if (log_fd >= 0 &&
+	    (s->declog = declog_start(log_fd, DECLOG_DELAY_MS)) != NULL) {
 		log_set_flush(flush_declog, s->declog);
+		/* --log-format json's decision records: the same queue,
+		 * when it is stderr's. */
+		if (cfg->queue_json && log_fd == STDERR_FILENO)
+			log_set_queue(queue_declog, s->declog);
+	}
 
 	unsigned threads = cfg->threads;
 	if (threads == 0) {

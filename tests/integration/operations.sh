@@ -418,6 +418,10 @@ detail=$(cat "$LOG") check "--log-format json: startup, the decision record, the
 		and any(r['msg'] == 'decision' and r['verdict'] == 'deny' and r['violations'][0]['rule'] == 'no-root' for r in recs)
 		and any(r['level'] == 'error' and r['msg'].startswith('$POLICY:3:3: unknown rule') for r in recs)
 		and any(r['level'] == 'error' and r['msg'].startswith('reload of $POLICY (SIGHUP) failed') for r in recs))"
+# The decision records are batched (declog); a line written directly, like
+# the reload's error, sends what is queued first.
+detail=$(cat "$LOG") check "--log-format json: the queued decision record comes before the later reload error" \
+	pyjson "$LOG" "[i for i, r in enumerate(recs) if r['msg'] == 'decision'][0] < [i for i, r in enumerate(recs) if r['level'] == 'error'][0]"
 
 cp "$TMP/a.yaml" "$POLICY"
 : >"$LOG"

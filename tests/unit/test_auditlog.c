@@ -2,6 +2,8 @@
  * path: exactly the documented fields, would-deny records for audit mode
  * and audit-only rules, valid JSON whatever a client sent, and nothing
  * from the body. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -323,6 +325,152 @@ START_TEST(test_json_string)
 }
 END_TEST
 
+/* auditlog_add_json_string a byte at a time, as the record format
+ * defines it: valid UTF-8 copied, each invalid byte U+FFFD, '"', '\\'
+ * and newline escaped, other controls and DEL as \u00XX. */
+static void ref_json_string(struct strbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	strbuf_addc(sb, '"');
+	while (*p) {
+		size_t n = utf8_seq_len(p);
+		if (n == 0) {
+			strbuf_adds(sb, "\\ufffd");
+			p++;
+		} else if (n > 1) {
+			strbuf_add(sb, p, n);
+			p += n;
+		} else {
+			if (*p == '"')
+				strbuf_adds(sb, "\\\"");
+			else if (*p == '\\')
+				strbuf_adds(sb, "\\\\");
+			else if (*p == '\n')
+				strbuf_adds(sb, "\\n");
+			else if (*p < 0x20 || *p == 0x7f)
+				strbuf_addf(sb, "\\u%04x", *p);
+			else
+				strbuf_addc(sb, (char)*p);
+			p++;
+		}
+	}
+	strbuf_addc(sb, '"');
+}
+
+/* Random strings of every length to 80, valid UTF-8 or not, against the
+ * byte-at-a-time reference. */
+START_TEST(test_json_string_matches_bytewise)
+{
+	static const unsigned char alpha[] = {'"',  '\\', '\n', '\t', 0x01, 0x7f,
+	                                      0xc3, 0xa9,  0xe2, 0x82, 0xac, 0xff,
+	                                      0xc5, 0xbf,  ' '};
+	char buf[96];
+	unsigned seed = 4242;
+	for (int round = 0; round < 5000; round++) {
+		size_t n = (size_t)(round % 81);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned r = (seed >> 16) % 64;
+			buf[i] = (char)(r < sizeof alpha ? alpha[r] : 'a' + r % 26);
+		}
+		buf[n] = '\0';
+		struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+		auditlog_add_json_string(&got, buf);
+		ref_json_string(&want, buf);
+		ck_assert_str_eq(got.buf, want.buf);
+		strbuf_release(&got);
+		strbuf_release(&want);
+	}
+}
+END_TEST
+
+/* --- the file: records batched by a writer thread ---------------------- */
+
+static size_t count_lines(const char *path, bool *well_formed)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	size_t n = 0;
+	*well_formed = true;
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL) {
+		size_t len = strlen(line);
+		json_error_t err;
+		json_t *j = json_loads(line, 0, &err);
+		if (len < 3 || line[len - 1] != '\n' || !json_is_object(j))
+			*well_formed = false;
+		json_decref(j);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+struct writer_arg {
+	struct auditlog *al;
+	const struct policy *p;
+	int n;
+};
+
+static void *write_records(void *v)
+{
+	struct writer_arg *a = v;
+	struct decision d = {.allow = true};
+	for (int i = 0; i < a->n; i++)
+		auditlog_write(a->al, a->p, NULL, &d, i);
+	return NULL;
+}
+
+/* Four threads' records, whole and one per line; a record shows up
+ * without a close, soon after its decision; a rotation puts every record
+ * written before it in the old file; close writes the rest. */
+START_TEST(test_file_batches)
+{
+	char dir[] = "/tmp/dockgate-auditlog.XXXXXX", path[64], moved[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/audit.log", dir);
+	snprintf(moved, sizeof moved, "%s/audit.log.1", dir);
+	struct policy *p = load("version: 1\nrules:\n  no-root: deny\n");
+	char *why = NULL;
+	struct auditlog *al = auditlog_open(path, &why);
+	ck_assert_msg(al != NULL, "%s", why ? why : "");
+
+	bool ok;
+	struct decision d = {.allow = true};
+	auditlog_write(al, p, NULL, &d, 1);
+	size_t n = 0;
+	for (int i = 0; i < 200 && (n = count_lines(path, &ok)) == 0; i++)
+		usleep(5000);
+	ck_assert_uint_eq(n, 1);
+
+	pthread_t t[4];
+	struct writer_arg a = {al, p, 500};
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, write_records, &a), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	/* Once those are out, one more record: still queued (for
+	 * DECLOG_DELAY_MS) when the file is rotated right after it. */
+	usleep(100000);
+	auditlog_write(al, p, NULL, &d, 2);
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_int_eq(auditlog_reopen(al, &why), 0);
+	/* Everything written before the rotation is in the old file now. */
+	ck_assert_uint_eq(count_lines(moved, &ok), 1 + 4 * 500 + 1);
+	ck_assert(ok);
+	for (int i = 0; i < 3; i++)
+		auditlog_write(al, p, NULL, &d, i);
+	auditlog_close(al);
+	ck_assert_uint_eq(count_lines(path, &ok), 3);
+	ck_assert(ok);
+	unlink(path);
+	unlink(moved);
+	rmdir(dir);
+	policy_unref(p);
+}
+END_TEST
+
 static void teardown(void)
 {
 	free(last);
@@ -342,7 +490,13 @@ Suite *auditlog_suite(void)
 	tcase_add_test(tc, test_allow_and_other_actions);
 	tcase_add_test(tc, test_hostile_values_stay_json);
 	tcase_add_test(tc, test_json_string);
+	tcase_add_test(tc, test_json_string_matches_bytewise);
 	tcase_add_test(tc, test_time_stamp);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("file");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_file_batches);
 	suite_add_tcase(s, tc);
 	return s;
 }
