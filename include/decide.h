@@ -42,6 +42,11 @@ struct decide_call {
 	/* out, with defer_log: NULL when out of memory, and the line was
 	 * then written to log at once. */
 	struct decide_record *record;
+	/* in: when not NULL, a decision whose prepare would block is not
+	 * deferred: its look-up counts as failed for this reason (the slow
+	 * lane is full), and the decision is made, logged and recorded as
+	 * any other. */
+	const char *refuse_lookup;
 };
 
 /* The decision-log line of a kept decision (as audit_log writes it): a new

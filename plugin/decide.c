@@ -98,13 +98,22 @@ char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
 		if (!selfprotect_check(self, &rq.route, &d)) {
 			if (h != NULL && h->prepare != NULL &&
 			    h->prepare(h->cls, call, p, &rq) != 0) {
-				call->deferred = true;
-				free(why);
-				decision_clear(&d);
-				request_clear(&rq);
-				authz_req_clear(&az);
-				*allow = false;
-				return NULL;
+				if (call->refuse_lookup == NULL) {
+					call->deferred = true;
+					free(why);
+					decision_clear(&d);
+					request_clear(&rq);
+					authz_req_clear(&az);
+					*allow = false;
+					return NULL;
+				}
+				/* Not deferred: the look-up fails closed, and
+				 * says why. */
+				free(rq.image_user.user);
+				free(rq.image_user.why);
+				rq.image_user.user = NULL;
+				rq.image_user.why = strdup(call->refuse_lookup);
+				rq.image_user.status = IMAGE_USER_FAILED;
 			}
 			eval_request(p, &rq, &d);
 		}

@@ -219,8 +219,17 @@ static enum MHD_Result answer_authz_req(struct server *s,
 	if (call.deferred) {
 		if (slow_submit(s, conn, st, p) == 0)
 			return MHD_YES; /* the policy reference went with the job */
-		out = authz_reply(false, "[no-root] too many image look-ups are "
-		                         "waiting for dockerd; try again");
+		/* The lane is full (or there is none): decided again here,
+		 * the look-up failed, so the deny is logged, audited and
+		 * counted like any other. */
+		struct decide_call refused = {
+		    .defer_log = true,
+		    .refuse_lookup = "too many image look-ups are waiting for "
+		                     "dockerd; try again"};
+		out = decide_hooked(p, s->opts,
+		                    st->body.buf ? st->body.buf : "", st->body.len,
+		                    &allow, s->log, s->hooks, &refused);
+		st->record = refused.record;
 	}
 	policy_unref(p);
 	if (out == NULL)

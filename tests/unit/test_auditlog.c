@@ -325,6 +325,61 @@ START_TEST(test_json_string)
 }
 END_TEST
 
+/* A prepare hook that always needs to block (a look-up not in cache). */
+static int must_block(void *cls, struct decide_call *call,
+                      const struct policy *p, struct request *rq)
+{
+	(void)cls;
+	(void)p;
+	(void)rq;
+	return call->may_block ? 0 : 1;
+}
+
+/* A create that needs a look-up is deferred on a worker; when the slow
+ * lane cannot take it, it is decided again with refuse_lookup: denied
+ * for the reason given, recorded and logged like any other decision. */
+START_TEST(test_refused_lookup_is_recorded)
+{
+	struct policy *p = load("version: 1\nrules:\n  no-root: {unset-user: inspect}\n");
+	const char *body = "{\"Image\":\"registry.example.com/a:1\"}";
+	char *b = base64_encode((const unsigned char *)body, strlen(body));
+	char req[512];
+	snprintf(req, sizeof req,
+	         "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/v1.41/containers/create\","
+	         "\"RequestBody\":\"%s\"}", b);
+	free(b);
+	struct decide_hooks h = {must_block, capture, NULL};
+	bool allow = true;
+
+	struct decide_call call = {.defer_log = true};
+	ck_assert_ptr_null(decide_hooked(p, NULL, req, strlen(req), &allow, NULL, &h, &call));
+	ck_assert(call.deferred);
+	ck_assert_ptr_null(call.record);
+	ck_assert_ptr_null(last);
+
+	struct decide_call refused = {.defer_log = true,
+	                              .refuse_lookup = "the lane is full"};
+	char *reply = decide_hooked(p, NULL, req, strlen(req), &allow, NULL, &h, &refused);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert(!refused.deferred);
+	ck_assert(!allow);
+	ck_assert_msg(strstr(reply, "[no-root]") && strstr(reply, "the lane is full"),
+	              "%s", reply);
+	ck_assert_ptr_nonnull(refused.record);
+	char *line = decide_record_line(refused.record);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(strstr(line, "dockgate: deny action=container_create") &&
+	                  strstr(line, "rules=no-root"),
+	              "%s", line);
+	ck_assert_ptr_nonnull(last);
+	ck_assert_msg(strstr(last, "the lane is full"), "%s", last);
+	free(line);
+	decide_record_free(refused.record);
+	free(reply);
+	policy_unref(p);
+}
+END_TEST
+
 /* auditlog_add_json_string a byte at a time, as the record format
  * defines it: valid UTF-8 copied, each invalid byte U+FFFD, '"', '\\'
  * and newline escaped, other controls and DEL as \u00XX. */
@@ -491,6 +546,7 @@ Suite *auditlog_suite(void)
 	tcase_add_test(tc, test_hostile_values_stay_json);
 	tcase_add_test(tc, test_json_string);
 	tcase_add_test(tc, test_json_string_matches_bytewise);
+	tcase_add_test(tc, test_refused_lookup_is_recorded);
 	tcase_add_test(tc, test_time_stamp);
 	suite_add_tcase(s, tc);
 
