@@ -13,6 +13,11 @@
 char *test_slurp(const char *path, size_t *len);
 /* A jansson copy of a jdoc value, to print or compare it. */
 json_t *test_jv_json(const jv *v);
+/* Fills buf[0..n) with mostly lower-case letters, and out of every span
+ * draws the bytes of alpha[0..nalpha) (so plain runs happen between
+ * them); NUL-terminates it. *seed carries the generator. */
+void test_random_text(char *buf, size_t n, const unsigned char *alpha,
+                      size_t nalpha, unsigned span, unsigned *seed);
 
 Suite *base64_suite(void);
 Suite *gojson_suite(void);

@@ -423,12 +423,7 @@ START_TEST(test_json_string_matches_bytewise)
 	unsigned seed = 4242;
 	for (int round = 0; round < 5000; round++) {
 		size_t n = (size_t)(round % 81);
-		for (size_t i = 0; i < n; i++) {
-			seed = seed * 1103515245u + 12345u;
-			unsigned r = (seed >> 16) % 64;
-			buf[i] = (char)(r < sizeof alpha ? alpha[r] : 'a' + r % 26);
-		}
-		buf[n] = '\0';
+		test_random_text(buf, n, alpha, sizeof alpha, 64, &seed);
 		struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
 		auditlog_add_json_string(&got, buf);
 		ref_json_string(&want, buf);

@@ -92,13 +92,8 @@ START_TEST(test_scans_match_bytewise)
 	unsigned seed = 12345;
 	for (int round = 0; round < 20000; round++) {
 		size_t n = (size_t)(round % 81);
-		for (size_t i = 0; i < n; i++) {
-			seed = seed * 1103515245u + 12345u;
-			/* Mostly plain letters, so long runs happen. */
-			unsigned r = (seed >> 16) % 64;
-			buf[i] = (char)(r < N(alpha) ? alpha[r] : 'a' + r % 26);
-		}
-		buf[n] = '\0';
+		/* Mostly plain letters, so long runs happen. */
+		test_random_text(buf, n, alpha, N(alpha), 64, &seed);
 		for (int del = 0; del < 2; del++)
 			ck_assert_uint_eq(json_plain_prefix(buf, n, del),
 			                  ref_plain(buf, n, del));
@@ -156,12 +151,7 @@ START_TEST(test_escaped_matches_bytewise)
 	unsigned seed = 777;
 	for (int round = 0; round < 5000; round++) {
 		size_t n = (size_t)(round % 81);
-		for (size_t i = 0; i < n; i++) {
-			seed = seed * 1103515245u + 12345u;
-			unsigned r = (seed >> 16) % 48;
-			buf[i] = (char)(r < N(alpha) ? alpha[r] : 'a' + r % 26);
-		}
-		buf[n] = '\0';
+		test_random_text(buf, n, alpha, N(alpha), 48, &seed);
 		struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
 		strbuf_adds(&got, "key=");
 		strbuf_adds(&want, "key=");

@@ -57,3 +57,14 @@ json_t *test_jv_json(const jv *v)
 		return o;
 	}
 }
+
+void test_random_text(char *buf, size_t n, const unsigned char *alpha,
+                      size_t nalpha, unsigned span, unsigned *seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		*seed = *seed * 1103515245u + 12345u;
+		unsigned r = (*seed >> 16) % span;
+		buf[i] = (char)(r < nalpha ? alpha[r] : 'a' + r % 26);
+	}
+	buf[n] = '\0';
+}
