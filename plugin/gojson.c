@@ -106,8 +106,12 @@ bool gojson_unambiguous(const jv *obj, const char **dup)
 /* Field names are a few dozen strings looked up thousands of times a
  * second: each thread remembers their hashes by address. An entry is used
  * only while the name at that address still reads the same, so a buffer
- * reused for another name cannot get a stale hash. */
-#define NAME_SLOTS 128
+ * reused for another name cannot get a stale hash. With 512 slots the
+ * thirty-odd names a create looks up rarely share one; with 128 a few
+ * pairs did, took turns missing, and which pairs depended on where the
+ * linker put the strings. */
+#define NAME_BITS 9
+#define NAME_SLOTS (1u << NAME_BITS)
 #define NAME_MAX_LEN 31
 struct name_hash {
 	const char *at;
@@ -119,7 +123,7 @@ static __thread struct name_hash name_cache[NAME_SLOTS];
 static uint64_t name_hash(const char *name)
 {
 	struct name_hash *e =
-	    &name_cache[((uintptr_t)name * 0x9e3779b97f4a7c15ULL) >> 57];
+	    &name_cache[((uintptr_t)name * 0x9e3779b97f4a7c15ULL) >> (64 - NAME_BITS)];
 	if (e->at == name && strcmp(e->copy, name) == 0)
 		return e->hash;
 	uint64_t h = jdoc_fold_hash(name);
