@@ -103,6 +103,10 @@ struct image_user {
 	char *why;  /* new string or NULL */
 };
 
+/* Records that the image's user could not be learned: status FAILED, why
+ * taken (NULL renders as "not looked up"), any earlier answer freed. */
+void image_user_failed(struct image_user *u, char *why);
+
 struct request {
 	/* borrowed from the authz_req it was built from */
 	const char *user;

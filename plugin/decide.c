@@ -109,11 +109,8 @@ char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
 				}
 				/* Not deferred: the look-up fails closed, and
 				 * says why. */
-				free(rq.image_user.user);
-				free(rq.image_user.why);
-				rq.image_user.user = NULL;
-				rq.image_user.why = strdup(call->refuse_lookup);
-				rq.image_user.status = IMAGE_USER_FAILED;
+				image_user_failed(&rq.image_user,
+				                  strdup(call->refuse_lookup));
 			}
 			eval_request(p, &rq, &d);
 		}

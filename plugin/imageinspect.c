@@ -221,11 +221,7 @@ static void set_known(struct request *rq, const char *user)
 
 static void set_failed(struct request *rq, char *why)
 {
-	free(rq->image_user.user);
-	free(rq->image_user.why);
-	rq->image_user.user = NULL;
-	rq->image_user.why = why; /* taken; NULL renders as "not looked up" */
-	rq->image_user.status = IMAGE_USER_FAILED;
+	image_user_failed(&rq->image_user, why);
 }
 
 bool imageinspect_from_cache(struct imageinspect *ii, struct request *rq)

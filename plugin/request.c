@@ -1047,6 +1047,15 @@ int request_build(const struct authz_req *az, struct request *rq, char **why)
 	return 0;
 }
 
+void image_user_failed(struct image_user *u, char *why)
+{
+	free(u->user);
+	free(u->why);
+	u->user = NULL;
+	u->why = why;
+	u->status = IMAGE_USER_FAILED;
+}
+
 void request_clear(struct request *rq)
 {
 	if (rq == NULL)

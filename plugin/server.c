@@ -190,6 +190,18 @@ static struct policy *current_policy(struct server *s)
 	return p;
 }
 
+/* Decides st's body on p with this call's side of the hooks, keeping the
+ * decision's record for the request's completion. */
+static char *decide_body(const struct server *s, struct req_state *st,
+                         const struct policy *p, struct decide_call *call,
+                         bool *allow)
+{
+	char *out = decide_hooked(p, s->opts, st->body.buf ? st->body.buf : "",
+	                          st->body.len, allow, s->log, s->hooks, call);
+	st->record = call->record;
+	return out;
+}
+
 static enum MHD_Result answer_authz_req(struct server *s,
                                         struct MHD_Connection *conn,
                                         struct req_state *st)
@@ -210,9 +222,7 @@ static enum MHD_Result answer_authz_req(struct server *s,
 	}
 	struct policy *p = current_policy(s);
 	struct decide_call call = {.defer_log = true};
-	out = decide_hooked(p, s->opts, st->body.buf ? st->body.buf : "", st->body.len,
-	                    &allow, s->log, s->hooks, &call);
-	st->record = call.record;
+	out = decide_body(s, st, p, &call, &allow);
 	/* The decision needs I/O (an image look-up in dockerd, whose own
 	 * authorization call comes back here): the connection waits, the
 	 * worker does not. The slow lane decides again and resumes it. */
@@ -226,10 +236,7 @@ static enum MHD_Result answer_authz_req(struct server *s,
 		    .defer_log = true,
 		    .refuse_lookup = "too many image look-ups are waiting for "
 		                     "dockerd; try again"};
-		out = decide_hooked(p, s->opts,
-		                    st->body.buf ? st->body.buf : "", st->body.len,
-		                    &allow, s->log, s->hooks, &refused);
-		st->record = refused.record;
+		out = decide_body(s, st, p, &refused, &allow);
 	}
 	policy_unref(p);
 	if (out == NULL)
@@ -617,11 +624,8 @@ static void *slow_main(void *arg)
 		struct req_state *st = j->st;
 		struct decide_call call = {.may_block = true, .defer_log = true};
 		bool allow;
-		st->slow_reply = decide_hooked(j->p, sl->s->opts, st->body.buf ? st->body.buf : "",
-		                               st->body.len, &allow, sl->s->log,
-		                               sl->s->hooks, &call);
 		/* Logged with the others when the request completes. */
-		st->record = call.record;
+		st->slow_reply = decide_body(sl->s, st, j->p, &call, &allow);
 		policy_unref(j->p);
 		st->slow_done = true;
 
