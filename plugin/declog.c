@@ -67,17 +67,10 @@ static void deadline_after(struct timespec *ts, unsigned ms)
 static void *writer(void *arg)
 {
 	struct declog *dl = arg;
-	pthread_mutex_lock(&dl->out);
 	pthread_mutex_lock(&dl->mu);
 	for (;;) {
-		while (dl->len == 0 && !dl->stop) {
-			/* Idle: let declog_flush write while we wait. */
-			pthread_mutex_unlock(&dl->out);
+		while (dl->len == 0 && !dl->stop)
 			pthread_cond_wait(&dl->wake, &dl->mu);
-			pthread_mutex_unlock(&dl->mu);
-			pthread_mutex_lock(&dl->out);
-			pthread_mutex_lock(&dl->mu);
-		}
 		if (dl->len == 0 && dl->stop)
 			break;
 		/* Let more lines gather, unless there are plenty. */
@@ -86,10 +79,18 @@ static void *writer(void *arg)
 		while (!dl->stop && dl->len < HIGH &&
 		       pthread_cond_timedwait(&dl->wake, &dl->mu, &ts) != ETIMEDOUT)
 			;
-		drain_locked(dl);
+		/* A batch is taken and written under out, as declog_flush
+		 * does, so batches go out in the order they were taken. out
+		 * is not held while lines gather: a flush waits for a write
+		 * in progress at most, never for the delay or a busy queue. */
+		pthread_mutex_unlock(&dl->mu);
+		pthread_mutex_lock(&dl->out);
+		pthread_mutex_lock(&dl->mu);
+		if (dl->len > 0)
+			drain_locked(dl);
+		pthread_mutex_unlock(&dl->out);
 	}
 	pthread_mutex_unlock(&dl->mu);
-	pthread_mutex_unlock(&dl->out);
 	return NULL;
 }
 

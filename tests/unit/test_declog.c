@@ -178,6 +178,63 @@ START_TEST(test_threads_slow_reader)
 }
 END_TEST
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+struct busy_arg {
+	struct declog *dl;
+	volatile int stop;
+};
+
+static void *busy_run(void *arg)
+{
+	struct busy_arg *a = arg;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!a->stop && ms_since(&t0) < 5000)
+		declog_write(a->dl, "a line of the decision log\n", 27);
+	return NULL;
+}
+
+/* declog_flush (a rotation, any other log line) waits for a write in
+ * progress at most: neither for the writer's delay, which lines wait out
+ * while they gather, nor for a queue that never empties. */
+START_TEST(test_flush_does_not_wait)
+{
+	int fd = open("/dev/null", O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	struct declog *dl = declog_start(fd, 500);
+	ck_assert_ptr_nonnull(dl);
+	struct timespec t0;
+	declog_write(dl, "one\n", 4);
+	usleep(20000); /* the writer is now waiting out its 500 ms */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	declog_flush(dl);
+	ck_assert_int_lt(ms_since(&t0), 250);
+
+	/* Two producers keep the queue from ever emptying. */
+	struct busy_arg a = {dl, 0};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, busy_run, &a), 0);
+	usleep(100000);
+	for (int i = 0; i < 5; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		declog_flush(dl);
+		ck_assert_int_lt(ms_since(&t0), 1000);
+	}
+	a.stop = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	declog_stop(dl);
+	close(fd);
+}
+END_TEST
+
 Suite *declog_suite(void)
 {
 	Suite *s = suite_create("declog");
@@ -186,6 +243,7 @@ Suite *declog_suite(void)
 	tcase_add_test(tc, test_order_and_stop);
 	tcase_add_test(tc, test_written_within_delay);
 	tcase_add_test(tc, test_threads_slow_reader);
+	tcase_add_test(tc, test_flush_does_not_wait);
 	suite_add_tcase(s, tc);
 	return s;
 }
