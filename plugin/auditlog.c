@@ -62,6 +62,10 @@ int auditlog_reopen(struct auditlog *al, char **why)
 	*why = NULL;
 	if (al == NULL || al->path == NULL)
 		return 0;
+	/* Records queued so far belong to the old file: written before the
+	 * new one exists, so nothing decided after it appears goes there. */
+	if (al->queue != NULL)
+		declog_flush(al->queue);
 	int fd = open_append(al->path);
 	if (fd < 0) {
 		*why = xasprintf("%s: cannot reopen the audit log: %s; still "
@@ -69,11 +73,8 @@ int auditlog_reopen(struct auditlog *al, char **why)
 		                 strerror(errno));
 		return -1;
 	}
-	/* Records queued so far belong to the old file. dup2 then replaces
-	 * the file behind al->fd in one step: a write in flight goes wholly
-	 * to the old file or wholly to the new one. */
-	if (al->queue != NULL)
-		declog_flush(al->queue);
+	/* dup2 replaces the file behind al->fd in one step: a write in
+	 * flight goes wholly to the old file or wholly to the new one. */
 	int rc = dup2(fd, al->fd) < 0 ? -1 : 0;
 	if (rc < 0)
 		*why = xasprintf("%s: cannot reopen the audit log: %s", al->path,
