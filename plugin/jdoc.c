@@ -908,10 +908,12 @@ bool jdoc_was_fast(const jdoc *d)
 
 char *jdoc_string_bytes(jdoc *d, const jv *v)
 {
-	if (!d->fast || v->type != JV_STRING || v->u.s < d->buf ||
-	    v->u.s + v->size >= d->buf + d->buf_cap)
+	/* As integers: v may point into another allocation (a tree). */
+	uintptr_t s = (uintptr_t)v->u.s, b = (uintptr_t)d->buf;
+	if (!d->fast || v->type != JV_STRING || s < b ||
+	    s - b + v->size >= d->buf_cap)
 		return NULL;
-	return d->buf + (v->u.s - d->buf);
+	return d->buf + (s - b);
 }
 
 const jv *jv_object_get(const jv *obj, const char *key)

@@ -175,6 +175,9 @@ static void release_output(struct server *s)
 	if (s->activate_reply != NULL)
 		MHD_destroy_response(s->activate_reply);
 	if (s->declog != NULL) {
+		/* Written while other lines still flush it first (a reload
+		 * logged now comes after them); no worker queues any more. */
+		declog_flush(s->declog);
 		log_set_queue(NULL, NULL);
 		log_set_flush(NULL, NULL);
 		declog_stop(s->declog);
