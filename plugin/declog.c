@@ -53,6 +53,17 @@ static void drain_locked(struct declog *dl)
 	pthread_mutex_lock(&dl->mu);
 }
 
+/* With mu held: takes out as well (out before mu, the one order) and
+ * writes what is queued. Returns holding both. */
+static void drain_in_order(struct declog *dl)
+{
+	pthread_mutex_unlock(&dl->mu);
+	pthread_mutex_lock(&dl->out);
+	pthread_mutex_lock(&dl->mu);
+	if (dl->len > 0)
+		drain_locked(dl);
+}
+
 static void deadline_after(struct timespec *ts, unsigned ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
@@ -83,11 +94,7 @@ static void *writer(void *arg)
 		 * does, so batches go out in the order they were taken. out
 		 * is not held while lines gather: a flush waits for a write
 		 * in progress at most, never for the delay or a busy queue. */
-		pthread_mutex_unlock(&dl->mu);
-		pthread_mutex_lock(&dl->out);
-		pthread_mutex_lock(&dl->mu);
-		if (dl->len > 0)
-			drain_locked(dl);
+		drain_in_order(dl);
 		pthread_mutex_unlock(&dl->out);
 	}
 	pthread_mutex_unlock(&dl->mu);
@@ -139,11 +146,7 @@ void declog_write(struct declog *dl, const char *line, size_t len)
 		if (b == NULL) {
 			/* No memory for the queue: write what is queued and
 			 * this line now, in order, rather than lose it. */
-			pthread_mutex_unlock(&dl->mu);
-			pthread_mutex_lock(&dl->out);
-			pthread_mutex_lock(&dl->mu);
-			if (dl->len > 0)
-				drain_locked(dl);
+			drain_in_order(dl);
 			pthread_mutex_unlock(&dl->mu);
 			write_all(dl->fd, line, len);
 			pthread_mutex_unlock(&dl->out);
@@ -166,10 +169,8 @@ void declog_flush(struct declog *dl)
 {
 	if (dl == NULL)
 		return;
-	pthread_mutex_lock(&dl->out);
 	pthread_mutex_lock(&dl->mu);
-	if (dl->len > 0)
-		drain_locked(dl);
+	drain_in_order(dl);
 	pthread_mutex_unlock(&dl->mu);
 	pthread_mutex_unlock(&dl->out);
 }
