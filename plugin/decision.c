@@ -77,6 +77,24 @@ static const char *limit_noun(const char *what)
 
 static const char *const limit_kinds[3] = {"memory", "cpus", "pids"};
 
+/* Reads n figures of "A|B|C", as eval.c's join_figures writes them
+ * (decimal, a '-' the only sign) into v; those missing are 0. */
+static void read_figures(const char *s, long long *v, int n)
+{
+	for (int k = 0; k < n; k++) {
+		v[k] = 0;
+		if (s == NULL)
+			continue;
+		bool neg = *s == '-';
+		unsigned long long u = 0; /* wraps rather than overflows */
+		for (s += neg; *s >= '0' && *s <= '9'; s++)
+			u = u * 10 + (unsigned)(*s - '0');
+		v[k] = (long long)(neg ? 0 - u : u);
+		if ((s = strchr(s, '|')) != NULL)
+			s++;
+	}
+}
+
 /* "no memory, CPU or PID limit; add --memory 512m --cpus 1 --pids-limit
  * 256 (at most 4g, 2 and 4096)": kinds is the comma list of missing
  * limits, maxima "MEM|NANOCPUS|PIDS" with 0 for no ceiling. */
@@ -84,20 +102,10 @@ static void render_missing_limits(struct strbuf *sb, const char *kinds,
                                   const char *maxima, bool service)
 {
 	const char *which[3];
-	long long max[3] = {0, 0, 0};
+	long long max[3];
 	size_t n = 0, nmax = 0;
 
-	/* "M|C|P", as eval.c writes it (decimal, no sign but a '-'). */
-	const char *q = maxima;
-	for (int k = 0; k < 3 && q != NULL; k++) {
-		bool neg = *q == '-';
-		long long v = 0;
-		for (q += neg; *q >= '0' && *q <= '9'; q++)
-			v = v * 10 + (*q - '0');
-		max[k] = neg ? -v : v;
-		if ((q = strchr(q, '|')) != NULL)
-			q++;
-	}
+	read_figures(maxima, max, 3); /* "M|C|P" */
 	for (int k = 0; k < 3; k++)
 		if (strstr(kinds, limit_kinds[k]) != NULL)
 			which[n++] = limit_kinds[k];
@@ -222,9 +230,9 @@ static void render(struct strbuf *sb, const struct violation *v)
 		render_missing_limits(sb, a, b, v->service);
 		break;
 	case REASON_LIMIT_OVER: {
-		const char *bar = strchr(b, '|');
-		long long have = strtoll(b, NULL, 10);
-		long long max = bar ? strtoll(bar + 1, NULL, 10) : 0;
+		long long f[2];
+		read_figures(b, f, 2);
+		long long have = f[0], max = f[1];
 		strbuf_addf(sb, "%s limit ", limit_noun(a));
 		add_limit(sb, a, have);
 		strbuf_adds(sb, " is above the maximum ");
@@ -433,9 +441,9 @@ static void render(struct strbuf *sb, const struct violation *v)
 		            limit_noun(a), limit_flag(a, false));
 		break;
 	case REASON_UPDATE_OVER: {
-		const char *bar = strchr(b, '|');
-		long long have = strtoll(b, NULL, 10);
-		long long max = bar ? strtoll(bar + 1, NULL, 10) : 0;
+		long long f[2];
+		read_figures(b, f, 2);
+		long long have = f[0], max = f[1];
 		strbuf_addf(sb, "update would raise the %s limit to ", limit_noun(a));
 		add_limit(sb, a, have);
 		strbuf_adds(sb, ", above the maximum ");
