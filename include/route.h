@@ -48,6 +48,9 @@ struct route {
 	char *param;       /* the {id} or {name} the path carried, or NULL */
 	struct query_param *query; /* decoded, in order */
 	size_t nquery;
+	/* One allocation that holds all of the above (route_parse); the
+	 * fields point into it. NULL when a test filled them in. */
+	char *store;
 };
 
 /* Routes one request. Returns 0 and fills *r (free with route_clear), or -1

@@ -90,16 +90,14 @@ static int hexval(unsigned char c)
 /* Percent-decodes s[0..len) once, as Go's url.PathUnescape (plus=false) or
  * QueryUnescape (plus=true). Returns a new string, or NULL when an escape is
  * malformed or decodes to NUL (*bad set) or on allocation failure. */
-static char *unescape(const char *s, size_t len, bool plus, bool *bad)
+/* Decodes s[0..len) into out (room for len + 1 bytes), ending it with
+ * NUL; returns the decoded length, or -1 on a NUL or an invalid escape. */
+static long unescape(const char *s, size_t len, bool plus, char *out)
 {
-	*bad = memchr(s, '\0', len) != NULL;
-	if (*bad)
-		return NULL;
-	char *out = malloc(len + 1);
 	size_t o = 0;
 
-	if (out == NULL)
-		return NULL;
+	if (memchr(s, '\0', len) != NULL)
+		return -1;
 	for (size_t i = 0; i < len;) {
 		/* Plain text up to the next escape (or '+') goes in whole. */
 		const char *pct = memchr(s + i, '%', len - i);
@@ -121,46 +119,44 @@ static char *unescape(const char *s, size_t len, bool plus, bool *bad)
 		}
 		int hi = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
 		int lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-			*bad = true;
-			free(out);
-			return NULL;
-		}
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return -1;
 		out[o++] = (char)(hi << 4 | lo);
 		i += 3;
 	}
 	out[o] = '\0';
-	return out;
+	return (long)o;
 }
 
 /* Strips a "/v<digits and dots>" first segment, as dockerd's router's
- * "/v{version:[0-9.]+}" prefix, setting *version to a new string. Returns
- * 0 (with *version NULL when there was no prefix) or -1 out of memory. */
-static int strip_version(char *path, char **version)
+ * "/v{version:[0-9.]+}" prefix, copying the version to *at (the route's
+ * store, which moves on past it); *version stays NULL when there was no
+ * prefix. */
+static void strip_version(char *path, char **version, char **at)
 {
 	*version = NULL;
 	if (path[0] != '/' || path[1] != 'v')
-		return 0;
+		return;
 	size_t i = 2;
 	while (path[i] == '.' || (path[i] >= '0' && path[i] <= '9'))
 		i++;
 	if (i == 2 || (path[i] != '/' && path[i] != '\0'))
-		return 0;
-	*version = strndup(path + 2, i - 2);
-	if (*version == NULL)
-		return -1;
+		return;
+	*version = *at;
+	memcpy(*at, path + 2, i - 2);
+	(*at)[i - 2] = '\0';
+	*at += i - 1;
 	if (path[i] == '\0')
 		strcpy(path, "/");
 	else
 		memmove(path, path + i, strlen(path + i) + 1);
-	return 0;
 }
 
-/* Matches path against one table row: 1 on a match, with *param a new
- * string holding the {id}/{name} part (NULL for SPAN_NONE), 0 when it does
- * not match, -1 out of memory. */
+/* Matches path against one table row: 1 on a match, with *param set to
+ * store (the route's, room for len + 1 bytes) holding the {id}/{name}
+ * part (NULL for SPAN_NONE); 0 when it does not match. */
 static int match_def(const struct route_def *d, const char *path, size_t len,
-                     char **param)
+                     char **param, char *store)
 {
 	*param = NULL;
 	if (d->span == SPAN_NONE)
@@ -173,17 +169,21 @@ static int match_def(const struct route_def *d, const char *path, size_t len,
 	size_t mlen = len - plen - slen;
 	if (d->span == SPAN_ONE && memchr(mid, '/', mlen) != NULL)
 		return 0;
-	*param = strndup(mid, mlen);
-	return *param != NULL ? 1 : -1;
+	memcpy(store, mid, mlen);
+	store[mlen] = '\0';
+	*param = store;
+	return 1;
 }
 
-static int add_query(struct route *r, const char *s, size_t len, const char **why)
+/* Appends one "key[=value]" of the query, decoded into *at (the route's
+ * store, which moves on past it). r->query has room for every '&' + 1. */
+static int add_query(struct route *r, const char *s, size_t len, char **at,
+                     const char **why)
 {
 	if (len == 0)
 		return 0;
 	const char *eq = memchr(s, '=', len);
 	size_t klen = eq ? (size_t)(eq - s) : len;
-	bool bad;
 
 	if (memchr(s, ';', len) != NULL) {
 		/* Go's url.ParseQuery refuses ';' and dockerd then fails the
@@ -191,23 +191,20 @@ static int add_query(struct route *r, const char *s, size_t len, const char **wh
 		*why = "query string contains ';'";
 		return -1;
 	}
-	struct query_param *q = realloc(r->query, (r->nquery + 1) * sizeof *q);
-	if (q == NULL) {
-		*why = "out of memory";
+	struct query_param *q = &r->query[r->nquery];
+	long kn = unescape(s, klen, true, *at), vn = 0;
+	if (kn >= 0) {
+		q->key = *at;
+		*at += kn + 1;
+		vn = eq ? unescape(eq + 1, len - klen - 1, true, *at)
+		        : (**at = '\0', 0);
+	}
+	if (kn < 0 || vn < 0) {
+		*why = "query string has an invalid %-escape";
 		return -1;
 	}
-	r->query = q;
-	q = &r->query[r->nquery];
-	q->key = unescape(s, klen, true, &bad);
-	q->value = q->key == NULL ? NULL
-	           : eq ? unescape(eq + 1, len - klen - 1, true, &bad)
-	                : strdup("");
-	if (q->key == NULL || q->value == NULL) {
-		free(q->key);
-		free(q->value);
-		*why = bad ? "query string has an invalid %-escape" : "out of memory";
-		return -1;
-	}
+	q->value = *at;
+	*at += vn + 1;
 	r->nquery++;
 	return 0;
 }
@@ -215,8 +212,6 @@ static int add_query(struct route *r, const char *s, size_t len, const char **wh
 int route_parse(const char *method, const char *uri, struct route *r,
                 const char **why)
 {
-	bool bad;
-
 	memset(r, 0, sizeof *r);
 	const char *qmark = strchr(uri, '?');
 	size_t plen = qmark ? (size_t)(qmark - uri) : strlen(uri);
@@ -225,25 +220,44 @@ int route_parse(const char *method, const char *uri, struct route *r,
 		*why = "request path is not absolute";
 		return -1;
 	}
-	r->path = unescape(uri, plen, false, &bad);
-	if (r->path == NULL) {
-		*why = bad ? "request path has an invalid %-escape" : "out of memory";
+	/* One allocation holds everything: the query array, then the path,
+	 * the version, the parameter (each at most the path's length + 1),
+	 * and each key and value decoded (at most the query's length, plus
+	 * two NULs for each of at most (length + 1) / 2 members). */
+	size_t qlen = 0, nq = 0;
+	if (qmark != NULL) {
+		qlen = strlen(qmark + 1);
+		nq = 1;
+		for (const char *c = qmark + 1; (c = strchr(c, '&')) != NULL; c++)
+			nq++;
+	}
+	size_t arr = nq * sizeof *r->query;
+	r->store = malloc(arr + 3 * (plen + 1) + 2 * qlen + 2);
+	if (r->store == NULL)
+		goto oom;
+	r->query = nq ? (struct query_param *)(void *)r->store : NULL;
+	char *at = r->store + arr;
+
+	long n = unescape(uri, plen, false, at);
+	if (n < 0) {
+		route_clear(r);
+		*why = "request path has an invalid %-escape";
 		return -1;
 	}
+	r->path = at;
+	at += n + 1;
 	hostpath_clean_inplace(r->path);
-	/* Out of memory must never turn a create into "other": fail. */
-	if (strip_version(r->path, &r->api_version) < 0)
-		goto oom;
+	strip_version(r->path, &r->api_version, &at);
 
 	if (qmark != NULL) {
 		const char *s = qmark + 1;
 		while (*s) {
-			size_t n = strcspn(s, "&");
-			if (add_query(r, s, n, why) < 0) {
+			size_t k = strcspn(s, "&");
+			if (add_query(r, s, k, &at, why) < 0) {
 				route_clear(r);
 				return -1;
 			}
-			s += n;
+			s += k;
 			if (*s == '&')
 				s++;
 		}
@@ -264,10 +278,7 @@ int route_parse(const char *method, const char *uri, struct route *r,
 		}
 		if (!method_ok)
 			continue;
-		int m = match_def(d, r->path, len, &r->param);
-		if (m < 0)
-			goto oom;
-		if (m > 0) {
+		if (match_def(d, r->path, len, &r->param, at) > 0) {
 			r->action = d->action;
 			break;
 		}
@@ -283,14 +294,7 @@ void route_clear(struct route *r)
 {
 	if (r == NULL)
 		return;
-	free(r->path);
-	free(r->api_version);
-	free(r->param);
-	for (size_t i = 0; i < r->nquery; i++) {
-		free(r->query[i].key);
-		free(r->query[i].value);
-	}
-	free(r->query);
+	free(r->store);
 	memset(r, 0, sizeof *r);
 }
 
