@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "authz_proto.h"
 #include "route.h"
 
@@ -56,6 +57,9 @@ struct container_spec {
 	bool readonly_paths_empty; /* ReadonlyPaths given as [] */
 	char **sysctls;            /* HostConfig.Sysctls keys */
 	size_t n_sysctls;
+	/* Holds every string and list above (container_spec_clear frees
+	 * it); a spec filled in by hand leaves it empty. */
+	struct arena arena;
 };
 
 /* What an exec create asks for (POST /containers/{name}/exec). */
@@ -77,6 +81,7 @@ struct update_spec {
 struct volume_spec {
 	struct host_path *host_paths;
 	size_t n_host_paths;
+	struct arena arena; /* holds host_paths and their strings */
 };
 
 enum body_status {

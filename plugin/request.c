@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
 #include "gojson.h"
 #include "jdoc.h"
 #include "request.h"
@@ -20,17 +21,19 @@ static char *field_why(enum gojson_status st, const char *obj, const char *field
 }
 
 /* StrSlice fields (CapAdd) accept a list of strings or a single string,
- * and a null element is "" (docker/api/types/strslice). */
-static enum gojson_status get_strslice(const jv *obj, const char *name,
-                                       char ***out, size_t *n)
+ * and a null element is "" (docker/api/types/strslice). The list and its
+ * strings are a's. */
+static enum gojson_status get_strslice(struct arena *a, const jv *obj,
+                                       const char *name, char ***out,
+                                       size_t *n)
 {
 	const jv *v;
 	enum gojson_status st = gojson_get(obj, name, &v);
 	if (st != GOJSON_OK)
 		return st == GOJSON_ABSENT ? GOJSON_OK : st;
 	if (jv_is_string(v)) {
-		*out = malloc(sizeof **out);
-		if (*out == NULL || ((*out)[0] = strdup(v->u.s)) == NULL)
+		*out = arena_alloc(a, sizeof **out);
+		if (*out == NULL || ((*out)[0] = arena_strdup(a, v->u.s)) == NULL)
 			return GOJSON_BADTYPE;
 		*n = 1;
 		return GOJSON_OK;
@@ -40,14 +43,15 @@ static enum gojson_status get_strslice(const jv *obj, const char *name,
 	size_t len = v->size;
 	if (len == 0)
 		return GOJSON_OK;
-	*out = calloc(len, sizeof **out);
+	*out = arena_alloc(a, len * sizeof **out);
 	if (*out == NULL)
 		return GOJSON_BADTYPE;
 	const jv *e = v + 1;
 	for (size_t i = 0; i < len; i++, e += e->span) {
 		if (!jv_is_string(e) && !jv_is_null(e))
 			return GOJSON_BADTYPE;
-		(*out)[i] = strdup(jv_is_null(e) ? "" : e->u.s);
+		(*out)[i] = jv_is_null(e) ? arena_strdup(a, "")
+		                          : arena_strndup(a, e->u.s, e->size);
 		if ((*out)[i] == NULL)
 			return GOJSON_BADTYPE;
 		*n = i + 1;
@@ -55,25 +59,25 @@ static enum gojson_status get_strslice(const jv *obj, const char *name,
 	return GOJSON_OK;
 }
 
-/* Appends a copy of path to the list *vp of *n. Returns 0 or -1. */
-static int push_host_path(struct host_path **vp, size_t *n, const char *path,
-                          const char *origin)
+/* Appends a copy of path[0..len) to the list *vp of *n, both a's.
+ * Returns 0 or -1. */
+static int push_host_path(struct arena *a, struct host_path **vp, size_t *n,
+                          const char *path, size_t len, const char *origin)
 {
-	struct host_path *v = realloc(*vp, (*n + 1) * sizeof *v);
-	if (v == NULL)
+	if (arena_grow(a, (void **)vp, *n, sizeof **vp) < 0)
 		return -1;
-	*vp = v;
-	if ((v[*n].path = strdup(path)) == NULL)
+	struct host_path *v = *vp;
+	if ((v[*n].path = arena_strndup(a, path, len)) == NULL)
 		return -1;
 	v[(*n)++].origin = origin;
 	return 0;
 }
 
 static int add_host_path(struct container_spec *spec, const char *path,
-                         const char *origin)
+                         size_t len, const char *origin)
 {
-	return push_host_path(&spec->host_paths, &spec->n_host_paths, path,
-	                      origin);
+	return push_host_path(&spec->arena, &spec->host_paths,
+	                      &spec->n_host_paths, path, len, origin);
 }
 
 /* True when "o" of a volume's driver options holds bind or rbind. */
@@ -99,8 +103,8 @@ static bool opts_bind(const char *o)
  * host path. opts is a Go map: keys match exactly. Returns BODY_OK, or
  * BODY_INVALID with *why. */
 static enum body_status driver_device(const jv *opts, const char *where,
-                                      struct host_path **vp, size_t *n,
-                                      char **why)
+                                      struct arena *a, struct host_path **vp,
+                                      size_t *n, char **why)
 {
 	const jv *dev = jv_object_get(opts, "device");
 	const jv *type = jv_object_get(opts, "type");
@@ -116,7 +120,7 @@ static enum body_status driver_device(const jv *opts, const char *where,
 	bool bind = opts_bind(o ? o->u.s : NULL) ||
 	            (type != NULL && strcmp(type->u.s, "none") == 0);
 	if ((d[0] == '/' || (bind && d[0] != '\0')) &&
-	    push_host_path(vp, n, d, "volume options") < 0) {
+	    push_host_path(a, vp, n, d, dev->size, "volume options") < 0) {
 		*why = strdup("out of memory while decoding the request body");
 		return BODY_INVALID;
 	}
@@ -150,19 +154,19 @@ static bool bind_mode(const char *s)
  * "source:target[:mode]" (a one-field entry, or "target:mode", is an
  * anonymous volume; a source that is not absolute is a named volume).
  * Anything with more fields dockerd refuses; its first field is still
- * judged, which can only be stricter. Returns a new string, "" when the
- * entry mounts no host path, or NULL out of memory. */
-static char *bind_source(const char *raw)
+ * judged, which can only be stricter. Returns the length of raw's
+ * host-path prefix, 0 when the entry mounts no host path. */
+static size_t bind_source(const char *raw)
 {
 	const char *c1 = strchr(raw, ':');
 	if (c1 == NULL)
-		return strdup("");
+		return 0;
 	const char *c2 = strchr(c1 + 1, ':');
 	if (c2 == NULL && bind_mode(c1 + 1))
-		return strdup("");
+		return 0;
 	if (raw[0] != '/')
-		return strdup("");
-	return strndup(raw, (size_t)(c1 - raw));
+		return 0;
+	return (size_t)(c1 - raw);
 }
 
 /* Reads an array field: its length into *n (0 when absent), whatever the
@@ -226,7 +230,7 @@ static enum body_status decode_mount(const jv *m, struct container_spec *spec,
 		return field_fail(st, "Mounts[]", "Source", why);
 	/* dockerd knows the type only spelled "bind"; any case is judged. */
 	if (strcasecmp(type, "bind") == 0 &&
-	    add_host_path(spec, src, "Mounts") < 0)
+	    add_host_path(spec, src, strlen(src), "Mounts") < 0)
 		goto oom;
 	if ((st = gojson_get_object(m, "VolumeOptions", &vo)) > GOJSON_ABSENT)
 		return field_fail(st, "Mounts[]", "VolumeOptions", why);
@@ -237,8 +241,8 @@ static enum body_status decode_mount(const jv *m, struct container_spec *spec,
 	    (st = gojson_get_object(dc, "Options", &opts)) > GOJSON_ABSENT)
 		return field_fail(st, "DriverConfig", "Options", why);
 	if (opts != NULL)
-		return driver_device(opts, "DriverConfig.Options", &spec->host_paths,
-		                     &spec->n_host_paths, why);
+		return driver_device(opts, "DriverConfig.Options", &spec->arena,
+		                     &spec->host_paths, &spec->n_host_paths, why);
 	return BODY_OK;
 oom:
 	*why = strdup("out of memory while decoding the request body");
@@ -260,14 +264,17 @@ static enum body_status decode_sysctls(const jv *obj, const char *obj_name,
 	if (!jv_is_object(v))
 		return field_fail(GOJSON_BADTYPE, obj_name, "Sysctls", why);
 	size_t n = v->size;
-	if (n > 0 && (spec->sysctls = calloc(n, sizeof *spec->sysctls)) == NULL)
+	if (n > 0 &&
+	    (spec->sysctls = arena_alloc(&spec->arena, n * sizeof *spec->sysctls)) ==
+	        NULL)
 		goto oom;
 	jv_foreach(v, i, val)
 	{
 		if (!jv_is_string(val) && !jv_is_null(val))
 			return field_fail(GOJSON_BADTYPE, obj_name, "Sysctls", why);
 		if (spec->n_sysctls < n &&
-		    (spec->sysctls[spec->n_sysctls++] = strdup(val->key)) == NULL)
+		    (spec->sysctls[spec->n_sysctls++] =
+		         arena_strdup(&spec->arena, val->key)) == NULL)
 			goto oom;
 	}
 	return BODY_OK;
@@ -278,12 +285,12 @@ oom:
 
 /* Whether a CapDrop list (HostConfig.CapDrop, ContainerSpec.CapabilityDrop)
  * holds "ALL" (any case, "CAP_" optional, as dockerd reads it). */
-static enum gojson_status get_drop_all(const jv *obj, const char *name,
-                                       bool *all)
+static enum gojson_status get_drop_all(struct arena *a, const jv *obj,
+                                       const char *name, bool *all)
 {
 	char **v = NULL;
 	size_t n = 0;
-	enum gojson_status st = get_strslice(obj, name, &v, &n);
+	enum gojson_status st = get_strslice(a, obj, name, &v, &n);
 	*all = false;
 	for (size_t i = 0; i < n; i++) {
 		const char *c = v[i];
@@ -291,9 +298,7 @@ static enum gojson_status get_drop_all(const jv *obj, const char *name,
 			c += 4;
 		if (strcasecmp(c, "ALL") == 0)
 			*all = true;
-		free(v[i]);
 	}
-	free(v);
 	return st;
 }
 
@@ -313,7 +318,6 @@ static int seccomp_profiles(struct container_spec *spec)
 		    strncasecmp(o, "seccomp", 7) != 0)
 			continue;
 		const char *v = sep + 1, *act = NULL, *dup;
-		free(spec->seccomp_lax);
 		spec->seccomp_lax = NULL;
 		if (strcasecmp(v, "unconfined") == 0 || strcmp(v, "builtin") == 0)
 			continue;
@@ -329,7 +333,8 @@ static int seccomp_profiles(struct container_spec *spec)
 		else if (strcmp(act, "SCMP_ACT_ALLOW") == 0 ||
 		         strcmp(act, "SCMP_ACT_LOG") == 0)
 			lax = act;
-		if (lax != NULL && (spec->seccomp_lax = strdup(lax)) == NULL) {
+		if (lax != NULL &&
+		    (spec->seccomp_lax = arena_strdup(&spec->arena, lax)) == NULL) {
 			jdoc_free(doc);
 			return -1;
 		}
@@ -353,30 +358,38 @@ static enum body_status decode_host_more(const jv *hc, const char *hc_name,
 
 	if ((st = gojson_get_bool(hc, "Privileged", &spec->privileged)) > GOJSON_ABSENT)
 		return field_fail(st, hc_name, "Privileged", why);
-	if ((st = get_drop_all(hc, "CapDrop", &spec->cap_drop_all)) != GOJSON_OK)
+	if ((st = get_drop_all(&spec->arena, hc, "CapDrop", &spec->cap_drop_all)) !=
+	    GOJSON_OK)
 		return field_fail(st, hc_name, "CapDrop", why);
 	for (int i = 0; i < NS__COUNT; i++) {
 		s = NULL;
 		if ((st = gojson_get_string(hc, ns_fields[i], &s)) > GOJSON_ABSENT)
 			return field_fail(st, hc_name, ns_fields[i], why);
-		if (s != NULL && (spec->ns_mode[i] = strdup(s)) == NULL)
+		if (s != NULL &&
+		    (spec->ns_mode[i] = arena_strdup(&spec->arena, s)) == NULL)
 			goto oom;
 	}
 
-	char **binds = NULL;
-	size_t n_binds = 0;
-	st = get_strslice(hc, "Binds", &binds, &n_binds);
-	for (size_t i = 0; i < n_binds; i++) {
-		char *src = st == GOJSON_OK ? bind_source(binds[i]) : NULL;
-		if (st == GOJSON_OK && (src == NULL ||
-		    (src[0] != '\0' && add_host_path(spec, src, "Binds") < 0)))
-			st = GOJSON_BADTYPE; /* out of memory */
-		free(src);
-		free(binds[i]);
-	}
-	free(binds);
-	if (st != GOJSON_OK)
+	/* The entries are read as a StrSlice, and only their host paths
+	 * kept. */
+	if ((st = gojson_get(hc, "Binds", &v)) == GOJSON_OK) {
+		if (jv_is_array(v)) {
+			for (const jv *e = v + 1; e < v + v->span; e += e->span)
+				if (!jv_is_string(e) && !jv_is_null(e))
+					return field_fail(GOJSON_BADTYPE, hc_name, "Binds",
+					                  why);
+		} else if (!jv_is_string(v)) {
+			return field_fail(GOJSON_BADTYPE, hc_name, "Binds", why);
+		}
+		for (const jv *e = jv_is_array(v) ? v + 1 : v; e < v + v->span;
+		     e += e->span) {
+			size_t n = jv_is_string(e) ? bind_source(e->u.s) : 0;
+			if (n > 0 && add_host_path(spec, e->u.s, n, "Binds") < 0)
+				goto oom;
+		}
+	} else if (st != GOJSON_ABSENT) {
 		return field_fail(st, hc_name, "Binds", why);
+	}
 
 	if ((st = gojson_get(hc, "Mounts", &v)) == GOJSON_OK) {
 		if (!jv_is_array(v))
@@ -392,7 +405,7 @@ static enum body_status decode_host_more(const jv *hc, const char *hc_name,
 		return field_fail(st, hc_name, "Mounts", why);
 	}
 
-	st = get_strslice(hc, "VolumesFrom", &spec->volumes_from,
+	st = get_strslice(&spec->arena, hc, "VolumesFrom", &spec->volumes_from,
 	                  &spec->n_volumes_from);
 	if (st != GOJSON_OK)
 		return field_fail(st, hc_name, "VolumesFrom", why);
@@ -404,7 +417,7 @@ static enum body_status decode_host_more(const jv *hc, const char *hc_name,
 	if ((st = get_array_len(hc, "DeviceRequests",
 	                        &spec->n_device_requests)) != GOJSON_OK)
 		return field_fail(st, hc_name, "DeviceRequests", why);
-	st = get_strslice(hc, "SecurityOpt", &spec->security_opt,
+	st = get_strslice(&spec->arena, hc, "SecurityOpt", &spec->security_opt,
 	                  &spec->n_security_opt);
 	if (st != GOJSON_OK)
 		return field_fail(st, hc_name, "SecurityOpt", why);
@@ -484,14 +497,14 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 	s = NULL;
 	if ((st = gojson_get_string(root, "Image", &s)) == GOJSON_BADTYPE)
 		goto bad_root;
-	if (s != NULL && (spec->image = strdup(s)) == NULL)
+	if (s != NULL && (spec->image = arena_strdup(&spec->arena, s)) == NULL)
 		goto oom;
 	s = "";
 	if ((st = gojson_get_string(root, "User", &s)) == GOJSON_BADTYPE) {
 		*why = field_why(st, "Config", "User");
 		goto out;
 	}
-	if ((spec->user = strdup(s)) == NULL)
+	if ((spec->user = arena_strdup(&spec->arena, s)) == NULL)
 		goto oom;
 
 	st = gojson_get_object(root, "HostConfig", &hc);
@@ -539,7 +552,8 @@ enum body_status request_decode_create(const unsigned char *body, size_t len,
 			*why = field_why(st, hc_name, "ReadonlyRootfs");
 			goto out;
 		}
-		st = get_strslice(hc, "CapAdd", &spec->cap_add, &spec->n_cap_add);
+		st = get_strslice(&spec->arena, hc, "CapAdd", &spec->cap_add,
+		                  &spec->n_cap_add);
 		if (st != GOJSON_OK) {
 			*why = field_why(st, hc_name, "CapAdd");
 			goto out;
@@ -566,26 +580,7 @@ void container_spec_clear(struct container_spec *spec)
 {
 	if (spec == NULL)
 		return;
-	free(spec->image);
-	free(spec->user);
-	for (size_t i = 0; i < spec->n_cap_add; i++)
-		free(spec->cap_add[i]);
-	free(spec->cap_add);
-	for (int i = 0; i < NS__COUNT; i++)
-		free(spec->ns_mode[i]);
-	for (size_t i = 0; i < spec->n_host_paths; i++)
-		free(spec->host_paths[i].path);
-	free(spec->host_paths);
-	for (size_t i = 0; i < spec->n_volumes_from; i++)
-		free(spec->volumes_from[i]);
-	free(spec->volumes_from);
-	for (size_t i = 0; i < spec->n_security_opt; i++)
-		free(spec->security_opt[i]);
-	free(spec->security_opt);
-	free(spec->seccomp_lax);
-	for (size_t i = 0; i < spec->n_sysctls; i++)
-		free(spec->sysctls[i]);
-	free(spec->sysctls);
+	arena_free(&spec->arena);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -684,8 +679,8 @@ enum body_status request_decode_volume(const unsigned char *body, size_t len,
 	if (st == GOJSON_OK && !jv_is_object(opts))
 		ret = field_fail(GOJSON_BADTYPE, "VolumeCreateBody", "DriverOpts", why);
 	else if (st == GOJSON_OK)
-		ret = driver_device(opts, "DriverOpts", &spec->host_paths,
-		                    &spec->n_host_paths, why);
+		ret = driver_device(opts, "DriverOpts", &spec->arena,
+		                    &spec->host_paths, &spec->n_host_paths, why);
 	jdoc_free(doc);
 	if (ret != BODY_OK)
 		volume_spec_clear(spec);
@@ -696,20 +691,17 @@ void volume_spec_clear(struct volume_spec *spec)
 {
 	if (spec == NULL)
 		return;
-	for (size_t i = 0; i < spec->n_host_paths; i++)
-		free(spec->host_paths[i].path);
-	free(spec->host_paths);
+	arena_free(&spec->arena);
 	memset(spec, 0, sizeof *spec);
 }
 
-/* Appends a copy of str to the list *vp of *n. Returns 0 or -1. */
-static int push_str(char ***vp, size_t *n, const char *str)
+/* Appends a copy of str to the list *vp of *n, both a's (the list grown
+ * only here). Returns 0 or -1. */
+static int push_str(struct arena *a, char ***vp, size_t *n, const char *str)
 {
-	char **v = realloc(*vp, (*n + 1) * sizeof *v);
-	if (v == NULL)
+	if (arena_grow(a, (void **)vp, *n, sizeof **vp) < 0)
 		return -1;
-	*vp = v;
-	if ((v[*n] = strdup(str)) == NULL)
+	if (((*vp)[*n] = arena_strdup(a, str)) == NULL)
 		return -1;
 	(*n)++;
 	return 0;
@@ -742,7 +734,8 @@ static enum body_status service_networks(const jv *obj, const char *name,
 			return field_fail(st, "Networks[]", "Target", why);
 		if (target != NULL && strcasecmp(target, "host") == 0 &&
 		    spec->ns_mode[NS_NETWORK] == NULL &&
-		    (spec->ns_mode[NS_NETWORK] = strdup(target)) == NULL) {
+		    (spec->ns_mode[NS_NETWORK] = arena_strdup(&spec->arena, target)) ==
+		        NULL) {
 			*why = strdup("out of memory while decoding the request body");
 			return BODY_INVALID;
 		}
@@ -776,12 +769,12 @@ static enum body_status service_privileges(const jv *cs,
 		if ((st = gojson_get_bool(se, "Disable", &b)) > GOJSON_ABSENT)
 			return field_fail(st, "SELinuxContext", "Disable", why);
 		if (b)
-			rc |= push_str(o, n, "label=disable");
+			rc |= push_str(&spec->arena, o, n, "label=disable");
 		if ((st = gojson_get_string(se, "Type", &m)) > GOJSON_ABSENT)
 			return field_fail(st, "SELinuxContext", "Type", why);
 		if (m != NULL && m[0] != '\0') {
 			char *t = xasprintf("label=type:%s", m);
-			rc |= t == NULL ? -1 : push_str(o, n, t);
+			rc |= t == NULL ? -1 : push_str(&spec->arena, o, n, t);
 			free(t);
 		}
 	}
@@ -791,19 +784,19 @@ static enum body_status service_privileges(const jv *cs,
 	if (sc != NULL && (st = gojson_get_string(sc, "Mode", &m)) > GOJSON_ABSENT)
 		return field_fail(st, "Seccomp", "Mode", why);
 	if (m != NULL && strcasecmp(m, "unconfined") == 0)
-		rc |= push_str(o, n, "seccomp=unconfined");
+		rc |= push_str(&spec->arena, o, n, "seccomp=unconfined");
 	if ((st = gojson_get_object(pv, "AppArmor", &aa)) > GOJSON_ABSENT)
 		return field_fail(st, "Privileges", "AppArmor", why);
 	m = NULL;
 	if (aa != NULL && (st = gojson_get_string(aa, "Mode", &m)) > GOJSON_ABSENT)
 		return field_fail(st, "AppArmor", "Mode", why);
 	if (m != NULL && strcasecmp(m, "disabled") == 0)
-		rc |= push_str(o, n, "apparmor=unconfined");
+		rc |= push_str(&spec->arena, o, n, "apparmor=unconfined");
 	b = false;
 	if ((st = gojson_get_bool(pv, "NoNewPrivileges", &b)) > GOJSON_ABSENT)
 		return field_fail(st, "Privileges", "NoNewPrivileges", why);
 	if (b)
-		rc |= push_str(o, n, "no-new-privileges");
+		rc |= push_str(&spec->arena, o, n, "no-new-privileges");
 	if (rc != 0) {
 		*why = strdup("out of memory while decoding the request body");
 		return BODY_INVALID;
@@ -877,26 +870,27 @@ enum body_status request_decode_service(const unsigned char *body, size_t len,
 		ret = field_fail(st, "ContainerSpec", "Image", why);
 		goto out;
 	}
-	if (s != NULL && (spec->image = strdup(s)) == NULL)
+	if (s != NULL && (spec->image = arena_strdup(&spec->arena, s)) == NULL)
 		goto oom;
 	s = "";
 	if ((st = gojson_get_string(cs, "User", &s)) > GOJSON_ABSENT) {
 		ret = field_fail(st, "ContainerSpec", "User", why);
 		goto out;
 	}
-	if ((spec->user = strdup(s)) == NULL)
+	if ((spec->user = arena_strdup(&spec->arena, s)) == NULL)
 		goto oom;
 	if ((st = gojson_get_bool(cs, "ReadOnly", &spec->readonly_rootfs)) >
 	    GOJSON_ABSENT) {
 		ret = field_fail(st, "ContainerSpec", "ReadOnly", why);
 		goto out;
 	}
-	if ((st = get_strslice(cs, "CapabilityAdd", &spec->cap_add,
+	if ((st = get_strslice(&spec->arena, cs, "CapabilityAdd", &spec->cap_add,
 	                       &spec->n_cap_add)) != GOJSON_OK) {
 		ret = field_fail(st, "ContainerSpec", "CapabilityAdd", why);
 		goto out;
 	}
-	if ((st = get_drop_all(cs, "CapabilityDrop", &spec->cap_drop_all)) !=
+	if ((st = get_drop_all(&spec->arena, cs, "CapabilityDrop",
+	                        &spec->cap_drop_all)) !=
 	    GOJSON_OK) {
 		ret = field_fail(st, "ContainerSpec", "CapabilityDrop", why);
 		goto out;

@@ -35,5 +35,6 @@ Suite *auditlog_suite(void);
 Suite *metrics_suite(void);
 Suite *strbuf_suite(void);
 Suite *declog_suite(void);
+Suite *arena_suite(void);
 
 #endif
