@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "policy.h"
 #include "request.h"
 
@@ -80,7 +81,7 @@ struct violation {
 	enum rule_id rule;
 	enum reason reason;
 	bool enforced; /* false: action audit, or policy mode audit */
-	char *arg;     /* new strings or NULL */
+	char *arg;     /* the decision's strings (decision_add), or NULL */
 	char *arg2;
 	bool service; /* judged from a swarm service spec: the fix names
 	               * docker service flags */
@@ -91,6 +92,9 @@ struct decision {
 	struct violation *v;
 	size_t n, cap; /* violations held, and room for */
 	char *image; /* the normalized image judged, or NULL */
+	/* Holds v, the violations' strings and image (decision_clear frees
+	 * it); a decision filled in by hand leaves it empty. */
+	struct arena arena;
 };
 
 /* Judges rq against p into *d (free with decision_clear). */

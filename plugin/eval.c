@@ -23,8 +23,11 @@ int decision_add(struct decision *d, enum rule_id rule, enum reason reason,
 	if (d->n == d->cap) {
 		/* Room for a few at once: a denied create has several. */
 		size_t cap = d->cap ? d->cap * 2 : 8;
-		if ((v = realloc(d->v, cap * sizeof *v)) == NULL)
+		if (cap > SIZE_MAX / sizeof *v ||
+		    (v = arena_alloc(&d->arena, cap * sizeof *v)) == NULL)
 			return -1;
+		if (d->n > 0)
+			memcpy(v, d->v, d->n * sizeof *v);
 		d->v = v;
 		d->cap = cap;
 	}
@@ -33,13 +36,10 @@ int decision_add(struct decision *d, enum rule_id rule, enum reason reason,
 	v->reason = reason;
 	v->enforced = enforced;
 	v->service = false;
-	v->arg = arg ? strdup(arg) : NULL;
-	v->arg2 = arg2 ? strdup(arg2) : NULL;
-	if ((arg && !v->arg) || (arg2 && !v->arg2)) {
-		free(v->arg);
-		free(v->arg2);
+	v->arg = arg ? arena_strdup(&d->arena, arg) : NULL;
+	v->arg2 = arg2 ? arena_strdup(&d->arena, arg2) : NULL;
+	if ((arg && !v->arg) || (arg2 && !v->arg2))
 		return -1;
-	}
 	d->n++;
 	if (enforced)
 		d->allow = false;
@@ -50,12 +50,7 @@ void decision_clear(struct decision *d)
 {
 	if (d == NULL)
 		return;
-	for (size_t i = 0; i < d->n; i++) {
-		free(d->v[i].arg);
-		free(d->v[i].arg2);
-	}
-	free(d->v);
-	free(d->image);
+	arena_free(&d->arena);
 	memset(d, 0, sizeof *d);
 }
 
@@ -874,7 +869,8 @@ static void set_image(const struct request *rq, const struct image_parse *img,
 {
 	if (rq->create.image == NULL)
 		return;
-	d->image = strdup(img->st == IMAGEREF_OK ? img->ref.full : rq->create.image);
+	d->image = arena_strdup(&d->arena, img->st == IMAGEREF_OK ? img->ref.full
+	                                                          : rq->create.image);
 }
 
 /* True when the request's TLS user is one of e's users or in one of its
