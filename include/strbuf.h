@@ -50,6 +50,8 @@ static inline void strbuf_addc(struct strbuf *sb, char c)
 }
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal, as "%lld" would: without a format to parse. */
+void strbuf_add_int(struct strbuf *sb, long long v);
 /* Appends s with control characters, quotes and backslashes escaped, so a
  * value from a request can never forge a log field or a new line. */
 void strbuf_add_escaped(struct strbuf *sb, const char *s);

@@ -94,7 +94,9 @@ char *audit_line(const struct request *rq, const struct decision *d,
 		add_field(&sb, "image", d->image);
 	add_rules(&sb, "rules", d, true);
 	add_rules(&sb, "audit", d, false);
-	strbuf_addf(&sb, " latency_us=%ld\n", latency_us);
+	strbuf_adds(&sb, " latency_us=");
+	strbuf_add_int(&sb, latency_us);
+	strbuf_addc(&sb, '\n');
 	return strbuf_detach(&sb);
 }
 

@@ -18,14 +18,14 @@ static void add_bytes(struct strbuf *sb, long long v)
 		v /= 1024;
 		u++;
 	}
-	strbuf_addf(sb, "%lld", v);
+	strbuf_add_int(sb, v);
 	strbuf_addc(sb, units[u]);
 }
 
 /* Nano CPUs as --cpus writes them: "2", "0.5", "1.25". */
 static void add_cpus(struct strbuf *sb, long long nano)
 {
-	strbuf_addf(sb, "%lld", nano / 1000000000);
+	strbuf_add_int(sb, nano / 1000000000);
 	long long frac = nano % 1000000000;
 	if (frac == 0)
 		return;
@@ -44,7 +44,7 @@ static void add_limit(struct strbuf *sb, const char *what, long long v)
 	else if (strcmp(what, "cpus") == 0)
 		add_cpus(sb, v);
 	else
-		strbuf_addf(sb, "%lld", v);
+		strbuf_add_int(sb, v);
 }
 
 /* The flag that sets a limit: docker run's, or docker service's. */
@@ -204,7 +204,9 @@ static void render(struct strbuf *sb, const struct violation *v)
 {
 	const char *a = or_empty(v->arg), *b = or_empty(v->arg2);
 
-	strbuf_addf(sb, "[%s] ", rule_name(v->rule));
+	strbuf_addc(sb, '[');
+	strbuf_adds(sb, rule_name(v->rule));
+	strbuf_add(sb, "] ", 2);
 	switch (v->reason) {
 	case REASON_USER_ROOT:
 		strbuf_adds(sb, "container would run as root (User \"");
@@ -566,9 +568,11 @@ char *decision_message(const struct decision *d)
 	/* A violation's line is a few hundred bytes: room for them up
 	 * front rather than five doublings from 64. */
 	strbuf_reserve(&sb, 256 * d->n);
-	if (enforced > 0)
-		strbuf_addf(&sb, "%zu policy violation%s:", enforced,
-		            enforced == 1 ? "" : "s");
+	if (enforced > 0) {
+		strbuf_add_int(&sb, (long long)enforced);
+		strbuf_adds(&sb, enforced == 1 ? " policy violation:"
+		                               : " policy violations:");
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		bool want = pass == 0;
 		if (!want && audited > 0)

@@ -130,6 +130,21 @@ static bool add_simple(struct strbuf *sb, const char *fmt, va_list ap)
 	}
 }
 
+void strbuf_add_int(struct strbuf *sb, long long v)
+{
+	char digits[24];
+	size_t at = sizeof digits;
+	/* Unsigned, so that LLONG_MIN negates. */
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+	                             : (unsigned long long)v;
+	do
+		digits[--at] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		digits[--at] = '-';
+	strbuf_add(sb, digits + at, sizeof digits - at);
+}
+
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	char small[256];

@@ -82,6 +82,39 @@ static bool ref_utf8(const char *s)
 
 /* Random text over an alphabet of the bytes that matter, at every length
  * to 80 and every position of the byte that ends a run. */
+/* strbuf_add_int against "%lld": the ends of the range, every power of
+ * ten and its neighbours, both signs, appended after text. */
+START_TEST(test_add_int_matches_snprintf)
+{
+	long long v[4 + 19 * 6];
+	size_t n = 0;
+	v[n++] = 0;
+	v[n++] = LLONG_MAX;
+	v[n++] = LLONG_MIN;
+	v[n++] = LLONG_MIN + 1;
+	for (long long p = 1; n + 6 <= N(v); p *= 10) {
+		v[n++] = p - 1;
+		v[n++] = p;
+		v[n++] = p + 1;
+		v[n++] = -(p - 1);
+		v[n++] = -p;
+		v[n++] = -(p + 1);
+		if (p > LLONG_MAX / 10)
+			break;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		char want[48];
+		strbuf_adds(&sb, "x=");
+		strbuf_add_int(&sb, v[i]);
+		snprintf(want, sizeof want, "x=%lld", v[i]);
+		ck_assert_str_eq(sb.buf, want);
+		ck_assert_uint_eq(sb.len, strlen(want));
+		strbuf_release(&sb);
+	}
+}
+END_TEST
+
 START_TEST(test_scans_match_bytewise)
 {
 	static const unsigned char alpha[] = {
@@ -239,6 +272,7 @@ Suite *strbuf_suite(void)
 	Suite *s = suite_create("strbuf");
 	TCase *tc = tcase_create("strbuf");
 	tcase_add_test(tc, test_addf_matches_snprintf);
+	tcase_add_test(tc, test_add_int_matches_snprintf);
 	tcase_add_test(tc, test_scans_match_bytewise);
 	tcase_add_test(tc, test_add_escaped);
 	tcase_add_test(tc, test_escaped_matches_bytewise);
