@@ -26,6 +26,10 @@ struct slot {
 static pthread_key_t key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool ready;
+/* This thread's slots, once made: a get and a put are on every request's
+ * path, and pthread_once with pthread_getspecific cost more than the
+ * search. The key is only there for its destructor. */
+static __thread struct slot *mine;
 
 /* A thread's buffers go when it ends; the main thread's stay reachable
  * until the process exits. */
@@ -35,6 +39,9 @@ static void pool_free(void *v)
 	for (int i = 0; i < SLOTS; i++)
 		free(s[i].p);
 	free(s);
+	/* A later destructor of this thread that puts a buffer makes a
+	 * new pool (pthread runs destructors again). */
+	mine = NULL;
 }
 
 static void pool_init(void)
@@ -46,16 +53,17 @@ static struct slot *pool(void)
 {
 	if (POOL_OFF)
 		return NULL;
+	if (mine != NULL)
+		return mine;
 	pthread_once(&once, pool_init);
 	if (!ready)
 		return NULL;
-	struct slot *s = pthread_getspecific(key);
-	if (s == NULL && (s = calloc(SLOTS, sizeof *s)) != NULL &&
-	    pthread_setspecific(key, s) != 0) {
+	struct slot *s = calloc(SLOTS, sizeof *s);
+	if (s != NULL && pthread_setspecific(key, s) != 0) {
 		free(s);
 		s = NULL;
 	}
-	return s;
+	return mine = s;
 }
 
 void *bufpool_get(size_t need, size_t *cap)
