@@ -22,6 +22,12 @@ void *bufpool_get(size_t need, size_t *cap);
  * pool is full or p is larger than BUFPOOL_MAX. p may be NULL. */
 void bufpool_put(void *p, size_t cap);
 
+/* The same for small objects of one size: a malloc'd object of exactly
+ * size bytes (contents as left), or NULL; and keeping one (p may be
+ * NULL), or freeing it when the few slots are full. */
+void *bufpool_get_exact(size_t size);
+void bufpool_put_exact(void *p, size_t size);
+
 /* False when built with AddressSanitizer: every get is then NULL and
  * every put a free. */
 int bufpool_active(void);

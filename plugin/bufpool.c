@@ -6,6 +6,9 @@
 #include "bufpool.h"
 
 #define SLOTS 8
+/* Small objects of a fixed size (a document's header): a request makes
+ * one or two. */
+#define EXACT_SLOTS 4
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_OFF 1
@@ -23,21 +26,28 @@ struct slot {
 	size_t cap;
 };
 
+struct pool {
+	struct slot big[SLOTS];
+	struct slot exact[EXACT_SLOTS];
+};
+
 static pthread_key_t key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool ready;
 /* This thread's slots, once made: a get and a put are on every request's
  * path, and pthread_once with pthread_getspecific cost more than the
  * search. The key is only there for its destructor. */
-static __thread struct slot *mine;
+static __thread struct pool *mine;
 
 /* A thread's buffers go when it ends; the main thread's stay reachable
  * until the process exits. */
 static void pool_free(void *v)
 {
-	struct slot *s = v;
+	struct pool *s = v;
 	for (int i = 0; i < SLOTS; i++)
-		free(s[i].p);
+		free(s->big[i].p);
+	for (int i = 0; i < EXACT_SLOTS; i++)
+		free(s->exact[i].p);
 	free(s);
 	/* A later destructor of this thread that puts a buffer makes a
 	 * new pool (pthread runs destructors again). */
@@ -49,7 +59,7 @@ static void pool_init(void)
 	ready = pthread_key_create(&key, pool_free) == 0;
 }
 
-static struct slot *pool(void)
+static struct pool *pool(void)
 {
 	if (POOL_OFF)
 		return NULL;
@@ -58,7 +68,7 @@ static struct slot *pool(void)
 	pthread_once(&once, pool_init);
 	if (!ready)
 		return NULL;
-	struct slot *s = calloc(SLOTS, sizeof *s);
+	struct pool *s = calloc(1, sizeof *s);
 	if (s != NULL && pthread_setspecific(key, s) != 0) {
 		free(s);
 		s = NULL;
@@ -68,7 +78,8 @@ static struct slot *pool(void)
 
 void *bufpool_get(size_t need, size_t *cap)
 {
-	struct slot *s = pool();
+	struct pool *ps = pool();
+	struct slot *s = ps != NULL ? ps->big : NULL;
 	int best = -1;
 	for (int i = 0; s != NULL && i < SLOTS; i++)
 		if (s[i].p != NULL && s[i].cap >= need &&
@@ -87,11 +98,43 @@ void bufpool_put(void *p, size_t cap)
 {
 	if (p == NULL)
 		return;
-	struct slot *s = cap <= BUFPOOL_MAX ? pool() : NULL;
+	struct pool *ps = cap <= BUFPOOL_MAX ? pool() : NULL;
+	struct slot *s = ps != NULL ? ps->big : NULL;
 	for (int i = 0; s != NULL && i < SLOTS; i++) {
 		if (s[i].p == NULL) {
 			s[i].p = p;
 			s[i].cap = cap;
+			return;
+		}
+	}
+	free(p);
+}
+
+void *bufpool_get_exact(size_t size)
+{
+	struct pool *ps = pool();
+	for (int i = 0; ps != NULL && i < EXACT_SLOTS; i++) {
+		struct slot *e = &ps->exact[i];
+		if (e->p != NULL && e->cap == size) {
+			void *p = e->p;
+			e->p = NULL;
+			e->cap = 0;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+void bufpool_put_exact(void *p, size_t size)
+{
+	if (p == NULL)
+		return;
+	struct pool *ps = pool();
+	for (int i = 0; ps != NULL && i < EXACT_SLOTS; i++) {
+		struct slot *e = &ps->exact[i];
+		if (e->p == NULL) {
+			e->p = p;
+			e->cap = size;
 			return;
 		}
 	}

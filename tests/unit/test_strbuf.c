@@ -203,7 +203,10 @@ static void *other_thread(void *arg)
 	size_t cap;
 	(void)arg;
 	void *p = bufpool_get(1, &cap);
+	if (p == NULL)
+		p = bufpool_get_exact(48);
 	bufpool_put(malloc(256), 256);
+	bufpool_put_exact(malloc(48), 48);
 	return p;
 }
 
@@ -253,6 +256,32 @@ START_TEST(test_bufpool)
 			ck_assert_ptr_ne(kept[i], kept[j]);
 		free(kept[i]);
 	}
+	/* Exact slots: only the same size comes back, each object once,
+	 * and past the slots the rest are freed. */
+	while ((old = bufpool_get_exact(48)) != NULL)
+		free(old);
+	void *e[8];
+	for (int i = 0; i < 8; i++) {
+		e[i] = malloc(48);
+		ck_assert_ptr_nonnull(e[i]);
+	}
+	for (int i = 0; i < 8; i++)
+		bufpool_put_exact(e[i], 48);
+	bufpool_put_exact(NULL, 48);
+	ck_assert_ptr_null(bufpool_get_exact(47));
+	ck_assert_ptr_null(bufpool_get(1, &cap)); /* not among the big ones */
+	int nback = 0;
+	void *back[8];
+	while (nback < 8 && (back[nback] = bufpool_get_exact(48)) != NULL) {
+		for (int j = 0; j < nback; j++)
+			ck_assert_ptr_ne(back[nback], back[j]);
+		nback++;
+	}
+	ck_assert_int_gt(nback, 0);
+	ck_assert_int_lt(nback, 8);
+	for (int i = 0; i < nback; i++)
+		free(back[i]);
+	bufpool_put_exact(malloc(48), 48); /* left for the thread's end */
 	/* Another thread has a pool of its own, freed when it ends (valgrind
 	 * reports the buffer it put if the key's destructor did not run). */
 	bufpool_put(malloc(128), 128);
