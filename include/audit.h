@@ -20,5 +20,8 @@ void audit_log(FILE *out, const struct request *rq, const struct decision *d,
  * out of memory. */
 char *audit_line(const struct request *rq, const struct decision *d,
                  long latency_us);
+/* The same line, appended to sb. */
+void audit_line_add(struct strbuf *sb, const struct request *rq,
+                    const struct decision *d, long latency_us);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "policy.h"
 #include "selfprotect.h"
+#include "strbuf.h"
 
 /* What a decision needs besides the policy: fixed for the process's life
  * (command-line flags), so a policy reload never changes them. */
@@ -49,9 +50,9 @@ struct decide_call {
 	const char *refuse_lookup;
 };
 
-/* The decision-log line of a kept decision (as audit_log writes it): a new
- * string, or NULL when out of memory. */
-char *decide_record_line(const struct decide_record *r);
+/* Appends the decision-log line of a kept decision (as audit_log writes
+ * it) to sb. */
+void decide_record_line(const struct decide_record *r, struct strbuf *sb);
 void decide_record_free(struct decide_record *r);
 
 /* What the daemon adds around a decision (audit log, metrics). Every

@@ -79,25 +79,31 @@ char *audit_line(const struct request *rq, const struct decision *d,
 
 	/* Room for a usual line at once, not three reallocations. */
 	strbuf_reserve(&sb, 256);
-	audit_add_time(&sb);
-	strbuf_adds(&sb, d->allow ? " dockgate: allow" : " dockgate: deny");
+	audit_line_add(&sb, rq, d, latency_us);
+	return strbuf_detach(&sb);
+}
+
+void audit_line_add(struct strbuf *sb, const struct request *rq,
+                    const struct decision *d, long latency_us)
+{
+	audit_add_time(sb);
+	strbuf_adds(sb, d->allow ? " dockgate: allow" : " dockgate: deny");
 	if (rq != NULL) {
-		strbuf_adds(&sb, " action=");
-		strbuf_adds(&sb, action_name(rq->route.action));
-		add_field(&sb, "method", rq->method);
-		add_field(&sb, "path", rq->route.path);
-		add_field(&sb, "user", rq->user);
+		strbuf_adds(sb, " action=");
+		strbuf_adds(sb, action_name(rq->route.action));
+		add_field(sb, "method", rq->method);
+		add_field(sb, "path", rq->route.path);
+		add_field(sb, "user", rq->user);
 		if (rq->authn_method && rq->authn_method[0])
-			add_field(&sb, "authn", rq->authn_method);
+			add_field(sb, "authn", rq->authn_method);
 	}
 	if (d->image != NULL)
-		add_field(&sb, "image", d->image);
-	add_rules(&sb, "rules", d, true);
-	add_rules(&sb, "audit", d, false);
-	strbuf_adds(&sb, " latency_us=");
-	strbuf_add_int(&sb, latency_us);
-	strbuf_addc(&sb, '\n');
-	return strbuf_detach(&sb);
+		add_field(sb, "image", d->image);
+	add_rules(sb, "rules", d, true);
+	add_rules(sb, "audit", d, false);
+	strbuf_adds(sb, " latency_us=");
+	strbuf_add_int(sb, latency_us);
+	strbuf_addc(sb, '\n');
 }
 
 void audit_log(FILE *out, const struct request *rq, const struct decision *d,

@@ -6,9 +6,9 @@
 #include "bufpool.h"
 
 #define SLOTS 8
-/* Small objects of a fixed size (a document's header): a request makes
- * one or two. */
-#define EXACT_SLOTS 4
+/* Small objects of a fixed size (a document's header, a request's state
+ * and record): a request makes four. */
+#define EXACT_SLOTS 6
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_OFF 1

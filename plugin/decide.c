@@ -5,6 +5,7 @@
 
 #include "authz_proto.h"
 #include "audit.h"
+#include "bufpool.h"
 #include "decide.h"
 #include "decision.h"
 #include "eval.h"
@@ -128,7 +129,10 @@ char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
 	if (call != NULL && call->defer_log) {
 		/* The request and decision move into the record: the line
 		 * and the clean-up come after the reply. */
-		struct decide_record *r = malloc(sizeof *r);
+		/* The thread's last record, or a new one. */
+		struct decide_record *r = bufpool_get_exact(sizeof *r);
+		if (r == NULL)
+			r = malloc(sizeof *r);
 		if (r != NULL) {
 			*r = (struct decide_record){az, rq, d, have_rq, latency};
 			call->record = r;
@@ -142,9 +146,9 @@ char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
 	return reply;
 }
 
-char *decide_record_line(const struct decide_record *r)
+void decide_record_line(const struct decide_record *r, struct strbuf *sb)
 {
-	return audit_line(r->have_rq ? &r->rq : NULL, &r->d, r->latency);
+	audit_line_add(sb, r->have_rq ? &r->rq : NULL, &r->d, r->latency);
 }
 
 void decide_record_free(struct decide_record *r)
@@ -154,5 +158,5 @@ void decide_record_free(struct decide_record *r)
 	decision_clear(&r->d);
 	request_clear(&r->rq);
 	authz_req_clear(&r->az);
-	free(r);
+	bufpool_put_exact(r, sizeof *r);
 }

@@ -257,8 +257,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	(void)version;
 
 	if (st == NULL) {
-		st = calloc(1, sizeof *st);
-		if (st == NULL)
+		/* The thread's last request state, or a new one. */
+		st = bufpool_get_exact(sizeof *st);
+		if (st != NULL)
+			memset(st, 0, sizeof *st);
+		else if ((st = calloc(1, sizeof *st)) == NULL)
 			return MHD_NO;
 		st->ep = endpoint_of(url);
 		*con_cls = st;
@@ -336,20 +339,28 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (st != NULL) {
 		/* Whether the reply went out or the client left first, the
 		 * decision was made: it is logged either way. */
-		char *line = st->record != NULL && s->log != NULL
-		                 ? decide_record_line(st->record)
-		                 : NULL;
-		if (line != NULL && s->declog != NULL) {
-			declog_write(s->declog, line, strlen(line));
-		} else if (line != NULL) {
-			fputs(line, s->log);
-			fflush(s->log);
+		if (st->record != NULL && s->log != NULL) {
+			/* Built in one of the thread's pooled buffers: the
+			 * queue copies it. */
+			size_t cap;
+			char *b = bufpool_get(512, &cap);
+			struct strbuf sb = b != NULL ? (struct strbuf){b, 0, cap, 0}
+			                             : (struct strbuf)STRBUF_INIT;
+			decide_record_line(st->record, &sb);
+			if (sb.oom || sb.len == 0)
+				;
+			else if (s->declog != NULL)
+				declog_write(s->declog, sb.buf, sb.len);
+			else {
+				fputs(sb.buf, s->log);
+				fflush(s->log);
+			}
+			bufpool_put(sb.buf, sb.cap);
 		}
-		free(line);
 		decide_record_free(st->record);
 		bufpool_put(st->body.buf, st->body.cap);
 		free(st->slow_reply);
-		free(st);
+		bufpool_put_exact(st, sizeof *st);
 		*con_cls = NULL;
 	}
 }

@@ -366,7 +366,9 @@ START_TEST(test_refused_lookup_is_recorded)
 	ck_assert_msg(strstr(reply, "[no-root]") && strstr(reply, "the lane is full"),
 	              "%s", reply);
 	ck_assert_ptr_nonnull(refused.record);
-	char *line = decide_record_line(refused.record);
+	struct strbuf lsb = STRBUF_INIT;
+	decide_record_line(refused.record, &lsb);
+	char *line = strbuf_detach(&lsb);
 	ck_assert_ptr_nonnull(line);
 	ck_assert_msg(strstr(line, "dockgate: deny action=container_create") &&
 	                  strstr(line, "rules=no-root"),
