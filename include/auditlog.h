@@ -7,9 +7,12 @@
 #ifndef DOCKGATE_AUDITLOG_H
 #define DOCKGATE_AUDITLOG_H
 
+#include <stddef.h>
+
 #include "eval.h"
 #include "policy.h"
 #include "request.h"
+#include "strbuf.h"
 
 struct auditlog;
 
@@ -30,6 +33,10 @@ void auditlog_close(struct auditlog *al);
  * not be modelled). */
 char *auditlog_record(const struct policy *p, const struct request *rq,
                       const struct decision *d, long latency_us);
+/* Appends the same record to sb. */
+void auditlog_record_add(struct strbuf *sb, const struct policy *p,
+                         const struct request *rq, const struct decision *d,
+                         long latency_us);
 /* Queues the record for the log's writer thread, which appends it at most
  * DECLOG_DELAY_MS later (at once on rotation and close); one write(2) of
  * its own when that thread could not start. Thread-safe; records are
@@ -37,10 +44,13 @@ char *auditlog_record(const struct policy *p, const struct request *rq,
 void auditlog_write(struct auditlog *al, const struct policy *p,
                     const struct request *rq, const struct decision *d,
                     long latency_us);
+/* The same for a record already made (rec[0..len), a whole line). */
+void auditlog_write_record(struct auditlog *al, const char *rec, size_t len);
 
 /* Appends s to sb as a JSON string (quotes included); invalid UTF-8 bytes
  * become U+FFFD, so every record is valid JSON whatever a client sent. */
-struct strbuf;
 void auditlog_add_json_string(struct strbuf *sb, const char *s);
+/* The same for s[0..n), which need not end in NUL. */
+void auditlog_add_json_string_n(struct strbuf *sb, const char *s, size_t n);
 
 #endif

@@ -8,7 +8,8 @@
 char *decision_render_violation(const struct violation *v);
 
 /* The Msg of a deny: every enforced violation, one per line, then audited
- * ones marked as such. New string, or NULL when d has no violation. */
-char *decision_message(const struct decision *d);
+ * ones marked as such. New string, or NULL when d has no violation. Notes
+ * where each violation's text is in it (msg_off, msg_len). */
+char *decision_message(struct decision *d);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "policy.h"
@@ -85,6 +86,9 @@ struct violation {
 	char *arg2;
 	bool service; /* judged from a swarm service spec: the fix names
 	               * docker service flags */
+	/* Where decision_message wrote this violation's text in its
+	 * message (msg_len 0: it did not), for the audit record. */
+	uint32_t msg_off, msg_len;
 };
 
 struct decision {
@@ -92,6 +96,9 @@ struct decision {
 	struct violation *v;
 	size_t n, cap; /* violations held, and room for */
 	char *image; /* the normalized image judged, or NULL */
+	/* The message decision_message made of v, while decide's record
+	 * hook runs (borrowed; NULL otherwise). */
+	const char *msg;
 	/* Holds v, the violations' strings and image (decision_clear frees
 	 * it); a decision filled in by hand leaves it empty. */
 	struct arena arena;

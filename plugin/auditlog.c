@@ -17,6 +17,7 @@
 
 #include "audit.h"
 #include "auditlog.h"
+#include "bufpool.h"
 #include "decision.h"
 #include "declog.h"
 #include "strbuf.h"
@@ -118,8 +119,12 @@ static void add_json_escape(struct strbuf *sb, unsigned char c)
 
 void auditlog_add_json_string(struct strbuf *sb, const char *s)
 {
+	auditlog_add_json_string_n(sb, s, strlen(s));
+}
+
+void auditlog_add_json_string_n(struct strbuf *sb, const char *s, size_t n)
+{
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 
 	strbuf_reserve(sb, n + 2);
 	strbuf_addc(sb, '"');
@@ -140,16 +145,18 @@ void auditlog_add_json_string(struct strbuf *sb, const char *s)
 		strbuf_addc(sb, '"');
 		return;
 	}
-	while (*p) {
+	while (n > 0 && *p) {
 		size_t len = utf8_seq_len(p);
-		if (len == 0) {
+		if (len == 0 || len > n) { /* a sequence cut off counts too */
 			strbuf_adds(sb, "\\ufffd");
 			p++;
+			n--;
 			continue;
 		}
 		if (len > 1) {
 			strbuf_add(sb, p, len);
 			p += len;
+			n -= len;
 			continue;
 		}
 		if (*p == '"' || *p == '\\' || *p < 0x20 || *p == 0x7f)
@@ -157,6 +164,7 @@ void auditlog_add_json_string(struct strbuf *sb, const char *s)
 		else
 			strbuf_addc(sb, (char)*p);
 		p++;
+		n--;
 	}
 	strbuf_addc(sb, '"');
 }
@@ -189,16 +197,23 @@ static void add_violations(struct strbuf *sb, const struct decision *d)
 	strbuf_adds(sb, ",\"violations\":[");
 	for (size_t i = 0; i < d->n; i++) {
 		struct violation v = d->v[i];
+		strbuf_adds(sb, i ? ",{\"rule\":\"" : "{\"rule\":\"");
+		strbuf_adds(sb, rule_name(v.rule));
+		strbuf_adds(sb, "\",\"message\":");
 		char *arg2 = redact_detail(v.arg2);
-		if (arg2 != NULL)
-			v.arg2 = arg2;
-		char *msg = decision_render_violation(&v);
+		if (arg2 == NULL && d->msg != NULL && v.msg_len > 0) {
+			/* The reply's own text of it, not rendered again. */
+			auditlog_add_json_string_n(sb, d->msg + v.msg_off, v.msg_len);
+		} else {
+			if (arg2 != NULL)
+				v.arg2 = arg2;
+			char *msg = decision_render_violation(&v);
+			auditlog_add_json_string(sb, msg ? msg : "");
+			free(msg);
+		}
 		free(arg2);
-		strbuf_addf(sb, "%s{\"rule\":\"%s\",\"message\":", i ? "," : "",
-		            rule_name(v.rule));
-		auditlog_add_json_string(sb, msg ? msg : "");
-		strbuf_addf(sb, ",\"enforced\":%s}", v.enforced ? "true" : "false");
-		free(msg);
+		strbuf_adds(sb, v.enforced ? ",\"enforced\":true}"
+		                           : ",\"enforced\":false}");
 	}
 	strbuf_addc(sb, ']');
 }
@@ -207,28 +222,37 @@ char *auditlog_record(const struct policy *p, const struct request *rq,
                       const struct decision *d, long latency_us)
 {
 	struct strbuf sb = STRBUF_INIT;
-	strbuf_reserve(&sb, 512);
+	strbuf_reserve(&sb, 1024);
+	auditlog_record_add(&sb, p, rq, d, latency_us);
+	return strbuf_detach(&sb);
+}
+
+void auditlog_record_add(struct strbuf *sb, const struct policy *p,
+                         const struct request *rq, const struct decision *d,
+                         long latency_us)
+{
 	/* The policy's verdict, and whether dockerd got it: a would-deny of
 	 * mode audit or of an audit-only rule is "deny" not enforced, while
 	 * the request itself was allowed. */
 	bool deny = d->n > 0 || !d->allow;
 	bool enforced = !deny || !d->allow;
 
-	strbuf_adds(&sb, "{\"time\":\"");
-	audit_add_time(&sb);
-	strbuf_addc(&sb, '"');
-	add_str(&sb, "user", rq ? rq->user : NULL);
-	add_str(&sb, "auth_method", rq ? rq->authn_method : NULL);
-	add_str(&sb, "method", rq ? rq->method : NULL);
-	add_str(&sb, "path", rq ? rq->route.path : NULL);
-	add_str(&sb, "action", rq ? action_name(rq->route.action) : NULL);
-	add_str(&sb, "image", d->image);
-	strbuf_addf(&sb, ",\"verdict\":\"%s\",\"enforced\":%s",
-	            deny ? "deny" : "allow", enforced ? "true" : "false");
-	add_violations(&sb, d);
-	add_str(&sb, "policy_sha256", p != NULL ? p->sha256 : NULL);
-	strbuf_addf(&sb, ",\"latency_us\":%ld}\n", latency_us);
-	return strbuf_detach(&sb);
+	strbuf_adds(sb, "{\"time\":\"");
+	audit_add_time(sb);
+	strbuf_addc(sb, '"');
+	add_str(sb, "user", rq ? rq->user : NULL);
+	add_str(sb, "auth_method", rq ? rq->authn_method : NULL);
+	add_str(sb, "method", rq ? rq->method : NULL);
+	add_str(sb, "path", rq ? rq->route.path : NULL);
+	add_str(sb, "action", rq ? action_name(rq->route.action) : NULL);
+	add_str(sb, "image", d->image);
+	strbuf_adds(sb, deny ? ",\"verdict\":\"deny\"" : ",\"verdict\":\"allow\"");
+	strbuf_adds(sb, enforced ? ",\"enforced\":true" : ",\"enforced\":false");
+	add_violations(sb, d);
+	add_str(sb, "policy_sha256", p != NULL ? p->sha256 : NULL);
+	strbuf_adds(sb, ",\"latency_us\":");
+	strbuf_add_int(sb, latency_us);
+	strbuf_add(sb, "}\n", 2);
 }
 
 void auditlog_write(struct auditlog *al, const struct policy *p,
@@ -237,13 +261,25 @@ void auditlog_write(struct auditlog *al, const struct policy *p,
 {
 	if (al == NULL)
 		return;
-	char *rec = auditlog_record(p, rq, d, latency_us);
-	if (rec == NULL)
+	/* Built in one of the thread's pooled buffers: the queue copies
+	 * it. */
+	size_t cap;
+	char *b = bufpool_get(1024, &cap);
+	struct strbuf sb = b != NULL ? (struct strbuf){b, 0, cap, 0}
+	                             : (struct strbuf)STRBUF_INIT;
+	auditlog_record_add(&sb, p, rq, d, latency_us);
+	if (!sb.oom && sb.len > 0)
+		auditlog_write_record(al, sb.buf, sb.len);
+	bufpool_put(sb.buf, sb.cap);
+}
+
+void auditlog_write_record(struct auditlog *al, const char *rec, size_t len)
+{
+	size_t off = 0;
+	if (al == NULL)
 		return;
-	size_t len = strlen(rec), off = 0;
 	if (al->queue != NULL) {
 		declog_write(al->queue, rec, len);
-		free(rec);
 		return;
 	}
 	while (off < len) {
@@ -254,5 +290,4 @@ void auditlog_write(struct auditlog *al, const struct policy *p,
 			break;
 		off += (size_t)n;
 	}
-	free(rec);
 }

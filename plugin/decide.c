@@ -122,8 +122,11 @@ char *decide_hooked(const struct policy *p, const struct decide_opts *opts,
 	char *reply = authz_reply(d.allow, msg);
 	*allow = d.allow && reply != NULL;
 	long latency = elapsed_us(&t0);
-	if (h != NULL && h->record != NULL)
+	if (h != NULL && h->record != NULL) {
+		d.msg = msg;
 		h->record(h->cls, p, have_rq ? &rq : NULL, &d, latency);
+		d.msg = NULL;
+	}
 	free(msg);
 
 	if (call != NULL && call->defer_log) {

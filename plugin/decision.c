@@ -552,7 +552,7 @@ char *decision_render_violation(const struct violation *v)
 	return strbuf_detach(&sb);
 }
 
-char *decision_message(const struct decision *d)
+char *decision_message(struct decision *d)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t enforced = 0, audited = 0;
@@ -582,7 +582,14 @@ char *decision_message(const struct decision *d)
 			if (d->v[i].enforced != want)
 				continue;
 			strbuf_addc(&sb, '\n');
+			size_t at = sb.len;
 			render(&sb, &d->v[i]);
+			/* Recorded for the audit record, which quotes each
+			 * violation's text; a message past 4 GiB is not. */
+			if (sb.len - at <= UINT32_MAX && at <= UINT32_MAX) {
+				d->v[i].msg_off = (uint32_t)at;
+				d->v[i].msg_len = (uint32_t)(sb.len - at);
+			}
 		}
 	}
 	return strbuf_detach(&sb);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "auditlog.h"
+#include "bufpool.h"
 #include "decide.h"
 #include "imageinspect.h"
 #include "log.h"
@@ -393,15 +394,24 @@ static void observe(void *cls, const struct policy *p,
                     long latency_us)
 {
 	struct observers *o = cls;
-	auditlog_write(o->audit, p, rq, d, latency_us);
-	metrics_observe(o->metrics, rq, d, latency_us);
 	/* --log-format json: the decision line on stderr is the audit
-	 * record; the human one comes from decide() itself. */
-	if (log_format() == LOG_JSON && log_enabled(LOG_INFO)) {
-		char *rec = auditlog_record(p, rq, d, latency_us);
-		log_json_record(LOG_INFO, "decision", rec);
-		free(rec);
+	 * record; the human one comes from decide() itself. One record
+	 * serves both, built in one of the thread's pooled buffers. */
+	bool json = log_format() == LOG_JSON && log_enabled(LOG_INFO);
+	if (o->audit != NULL || json) {
+		size_t cap;
+		char *b = bufpool_get(1024, &cap);
+		struct strbuf sb = b != NULL ? (struct strbuf){b, 0, cap, 0}
+		                             : (struct strbuf)STRBUF_INIT;
+		auditlog_record_add(&sb, p, rq, d, latency_us);
+		if (!sb.oom && sb.len > 0) {
+			auditlog_write_record(o->audit, sb.buf, sb.len);
+			if (json)
+				log_json_record(LOG_INFO, "decision", sb.buf);
+		}
+		bufpool_put(sb.buf, sb.cap);
 	}
+	metrics_observe(o->metrics, rq, d, latency_us);
 }
 
 static int cmd_serve(int argc, char **argv)

@@ -2,6 +2,7 @@
  * path: exactly the documented fields, would-deny records for audit mode
  * and audit-only rules, valid JSON whatever a client sent, and nothing
  * from the body. */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,62 @@ START_TEST(test_hostile_values_stay_json)
 }
 END_TEST
 
+/* The record quotes each violation's text from the reply's message rather
+ * than rendering it again: the same record either way, over every capture
+ * and a policy that judges them all. */
+static int quoted, compared;
+
+static const char *after_time(const char *rec)
+{
+	const char *u = strstr(rec, "\"user\":");
+	ck_assert_ptr_nonnull(u);
+	return u;
+}
+
+static void both_ways(void *cls, const struct policy *p,
+                      const struct request *rq, const struct decision *d,
+                      long latency_us)
+{
+	(void)cls;
+	char *with = auditlog_record(p, rq, d, latency_us);
+	struct decision again = *d;
+	again.msg = NULL;
+	char *without = auditlog_record(p, rq, &again, latency_us);
+	ck_assert_str_eq(after_time(with), after_time(without));
+	compared++;
+	for (size_t i = 0; d->msg != NULL && i < d->n; i++)
+		quoted += d->v[i].msg_len > 0;
+	free(with);
+	free(without);
+}
+
+START_TEST(test_record_quotes_reply)
+{
+	struct policy *p = policy_load_file("policies/default.yaml", NULL);
+	ck_assert_ptr_nonnull(p);
+	struct decide_hooks h = {NULL, both_ways, NULL};
+	DIR *dir = opendir("tests/fixtures/captures");
+	struct dirent *e;
+	char path[512];
+	ck_assert_ptr_nonnull(dir);
+	quoted = compared = 0;
+	while ((e = readdir(dir)) != NULL) {
+		if (strstr(e->d_name, ".json") == NULL)
+			continue;
+		snprintf(path, sizeof path, "tests/fixtures/captures/%s", e->d_name);
+		size_t len;
+		char *req = test_slurp(path, &len);
+		bool allow;
+		free(decide_hooked(p, NULL, req, len, &allow, NULL, &h, NULL));
+		free(req);
+	}
+	closedir(dir);
+	ck_assert_int_ge(compared, 40);
+	ck_assert_int_ge(quoted, 20);
+	policy_unref(p);
+}
+END_TEST
+
 /* The time stamp is the clock's time in UTC, to the millisecond, however
  * often it is asked for: the second's text is cached per thread, and must
  * still change with the second. */
@@ -541,6 +598,7 @@ Suite *auditlog_suite(void)
 	tcase_add_test(tc, test_audit_rule_would_deny);
 	tcase_add_test(tc, test_allow_and_other_actions);
 	tcase_add_test(tc, test_hostile_values_stay_json);
+	tcase_add_test(tc, test_record_quotes_reply);
 	tcase_add_test(tc, test_json_string);
 	tcase_add_test(tc, test_json_string_matches_bytewise);
 	tcase_add_test(tc, test_refused_lookup_is_recorded);

@@ -161,9 +161,11 @@ static const struct {
 
 START_TEST(test_render)
 {
-	struct violation v = {renders[_i].rule, renders[_i].reason, true,
-	                      (char *)(uintptr_t)renders[_i].arg,
-	                      (char *)(uintptr_t)renders[_i].arg2, false};
+	struct violation v = {.rule = renders[_i].rule,
+	                      .reason = renders[_i].reason,
+	                      .enforced = true,
+	                      .arg = (char *)(uintptr_t)renders[_i].arg,
+	                      .arg2 = (char *)(uintptr_t)renders[_i].arg2};
 	char *got = decision_render_violation(&v);
 	ck_assert_str_eq(got, renders[_i].want);
 	free(got);
@@ -173,8 +175,12 @@ END_TEST
 /* A service's fix names docker service's flags. */
 START_TEST(test_render_service)
 {
-	struct violation v = {RULE_RESOURCE_LIMITS, REASON_LIMIT_MISSING, true,
-	                      (char *)"memory,cpus,pids", (char *)"0|0|0", true};
+	struct violation v = {.rule = RULE_RESOURCE_LIMITS,
+	                      .reason = REASON_LIMIT_MISSING,
+	                      .enforced = true,
+	                      .arg = (char *)"memory,cpus,pids",
+	                      .arg2 = (char *)"0|0|0",
+	                      .service = true};
 	char *got = decision_render_violation(&v);
 	ck_assert_str_eq(got, "[resource-limits] no memory, CPU or PID limits; "
 	                      "add --limit-memory 512m --limit-cpu 1 "
@@ -187,8 +193,10 @@ START_TEST(test_render_service)
 	ck_assert_str_eq(got, "[resource-limits] memory limit 8g is above the "
 	                      "maximum 4g; set --limit-memory 4g or lower");
 	free(got);
-	struct violation n = {RULE_NO_NEW_PRIVILEGES, REASON_NNP_MISSING, true,
-	                      NULL, NULL, true};
+	struct violation n = {.rule = RULE_NO_NEW_PRIVILEGES,
+	                      .reason = REASON_NNP_MISSING,
+	                      .enforced = true,
+	                      .service = true};
 	got = decision_render_violation(&n);
 	ck_assert_str_eq(got, "[no-new-privileges] no-new-privileges is not set, "
 	                      "so setuid programs can gain privileges; set "
