@@ -24,7 +24,7 @@ void bufpool_put(void *p, size_t cap);
 
 /* The same for small objects of one size: a malloc'd object of exactly
  * size bytes (contents as left), or NULL; and keeping one (p may be
- * NULL), or freeing it when the few slots are full. */
+ * NULL), in place of the oldest kept when the few slots are full. */
 void *bufpool_get_exact(size_t size);
 void bufpool_put_exact(void *p, size_t size);
 

@@ -50,6 +50,12 @@ static inline void strbuf_addc(struct strbuf *sb, char c)
 }
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A strbuf over one of this thread's pooled buffers (bufpool.h) of at
+ * least want bytes, or an empty one when none fits; for text that is
+ * copied out and dropped (a log line, a record). strbuf_unpool gives the
+ * buffer back and empties sb. */
+struct strbuf strbuf_pooled(size_t want);
+void strbuf_unpool(struct strbuf *sb);
 /* Appends v in decimal, as "%lld" would: without a format to parse. */
 void strbuf_add_int(struct strbuf *sb, long long v);
 /* Appends s with control characters, quotes and backslashes escaped, so a

@@ -17,7 +17,6 @@
 
 #include "audit.h"
 #include "auditlog.h"
-#include "bufpool.h"
 #include "decision.h"
 #include "declog.h"
 #include "strbuf.h"
@@ -261,16 +260,12 @@ void auditlog_write(struct auditlog *al, const struct policy *p,
 {
 	if (al == NULL)
 		return;
-	/* Built in one of the thread's pooled buffers: the queue copies
-	 * it. */
-	size_t cap;
-	char *b = bufpool_get(1024, &cap);
-	struct strbuf sb = b != NULL ? (struct strbuf){b, 0, cap, 0}
-	                             : (struct strbuf)STRBUF_INIT;
+	/* The queue copies the record. */
+	struct strbuf sb = strbuf_pooled(1024);
 	auditlog_record_add(&sb, p, rq, d, latency_us);
 	if (!sb.oom && sb.len > 0)
 		auditlog_write_record(al, sb.buf, sb.len);
-	bufpool_put(sb.buf, sb.cap);
+	strbuf_unpool(&sb);
 }
 
 void auditlog_write_record(struct auditlog *al, const char *rec, size_t len)

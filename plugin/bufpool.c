@@ -29,6 +29,7 @@ struct slot {
 struct pool {
 	struct slot big[SLOTS];
 	struct slot exact[EXACT_SLOTS];
+	unsigned evict; /* the exact slot a put frees next when all are full */
 };
 
 static pthread_key_t key;
@@ -130,15 +131,23 @@ void bufpool_put_exact(void *p, size_t size)
 	if (p == NULL)
 		return;
 	struct pool *ps = pool();
-	for (int i = 0; ps != NULL && i < EXACT_SLOTS; i++) {
-		struct slot *e = &ps->exact[i];
-		if (e->p == NULL) {
-			e->p = p;
-			e->cap = size;
-			return;
-		}
+	if (ps == NULL) {
+		free(p);
+		return;
 	}
-	free(p);
+	struct slot *e = NULL;
+	for (int i = 0; i < EXACT_SLOTS && e == NULL; i++)
+		if (ps->exact[i].p == NULL)
+			e = &ps->exact[i];
+	if (e == NULL) {
+		/* All taken (by other sizes, perhaps): the newest object is
+		 * the likelier to be wanted again. */
+		e = &ps->exact[ps->evict];
+		ps->evict = (ps->evict + 1) % EXACT_SLOTS;
+		free(e->p);
+	}
+	e->p = p;
+	e->cap = size;
 }
 
 int bufpool_active(void)

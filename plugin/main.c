@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "auditlog.h"
-#include "bufpool.h"
 #include "decide.h"
 #include "imageinspect.h"
 #include "log.h"
@@ -396,20 +395,17 @@ static void observe(void *cls, const struct policy *p,
 	struct observers *o = cls;
 	/* --log-format json: the decision line on stderr is the audit
 	 * record; the human one comes from decide() itself. One record
-	 * serves both, built in one of the thread's pooled buffers. */
+	 * serves both. */
 	bool json = log_format() == LOG_JSON && log_enabled(LOG_INFO);
 	if (o->audit != NULL || json) {
-		size_t cap;
-		char *b = bufpool_get(1024, &cap);
-		struct strbuf sb = b != NULL ? (struct strbuf){b, 0, cap, 0}
-		                             : (struct strbuf)STRBUF_INIT;
+		struct strbuf sb = strbuf_pooled(1024);
 		auditlog_record_add(&sb, p, rq, d, latency_us);
 		if (!sb.oom && sb.len > 0) {
 			auditlog_write_record(o->audit, sb.buf, sb.len);
 			if (json)
 				log_json_record(LOG_INFO, "decision", sb.buf);
 		}
-		bufpool_put(sb.buf, sb.cap);
+		strbuf_unpool(&sb);
 	}
 	metrics_observe(o->metrics, rq, d, latency_us);
 }

@@ -340,12 +340,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		/* Whether the reply went out or the client left first, the
 		 * decision was made: it is logged either way. */
 		if (st->record != NULL && s->log != NULL) {
-			/* Built in one of the thread's pooled buffers: the
-			 * queue copies it. */
-			size_t cap;
-			char *b = bufpool_get(512, &cap);
-			struct strbuf sb = b != NULL ? (struct strbuf){b, 0, cap, 0}
-			                             : (struct strbuf)STRBUF_INIT;
+			/* The queue copies the line. */
+			struct strbuf sb = strbuf_pooled(512);
 			decide_record_line(st->record, &sb);
 			if (sb.oom || sb.len == 0)
 				;
@@ -355,7 +351,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				fputs(sb.buf, s->log);
 				fflush(s->log);
 			}
-			bufpool_put(sb.buf, sb.cap);
+			strbuf_unpool(&sb);
 		}
 		decide_record_free(st->record);
 		bufpool_put(st->body.buf, st->body.cap);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "bufpool.h"
 #include "strbuf.h"
 
 #if defined(__SSE2__)
@@ -128,6 +129,22 @@ static bool add_simple(struct strbuf *sb, const char *fmt, va_list ap)
 			return false;
 		}
 	}
+}
+
+struct strbuf strbuf_pooled(size_t want)
+{
+	size_t cap;
+	char *b = bufpool_get(want, &cap);
+	if (b == NULL)
+		return (struct strbuf)STRBUF_INIT;
+	b[0] = '\0';
+	return (struct strbuf){b, 0, cap, 0};
+}
+
+void strbuf_unpool(struct strbuf *sb)
+{
+	bufpool_put(sb->buf, sb->cap);
+	*sb = (struct strbuf)STRBUF_INIT;
 }
 
 void strbuf_add_int(struct strbuf *sb, long long v)
