@@ -152,7 +152,7 @@ measure() {
 
 fig() { field "$3" <"$TMP/$1.$2" | median; }
 # Every run's figure, in the order run: "80614 102320 ...".
-runs() { field "$3" <"$TMP/$1.$2" | awk '{ printf "%s%.0f", NR > 1 ? " " : "", $1 }'; }
+runs() { field "$3" <"$TMP/$1.$2" | awk '{ printf("%s%.0f", (NR > 1 ? " " : ""), $1) }'; }
 
 kb_status() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
