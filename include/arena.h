@@ -23,12 +23,13 @@ void *arena_alloc(struct arena *a, size_t n);
 /* Copies of s, and of its first n bytes, ending in NUL. */
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
-/* Room for n + 1 elements of size elem in the array *v of n, an array
- * only this function has grown (from NULL, one element at a time): room
- * for 4 at first, then a new array of twice the room, the old copied,
- * whenever n reaches a power of two, so that n appends copy O(n) in all.
- * Returns 0, or -1 when out of memory (*v unchanged). */
-int arena_grow(struct arena *a, void **v, size_t n, size_t elem);
+/* Room for n + 1 elements of size elem in the array v of n, whose room is
+ * *room elements (0 for NULL): v itself while n < *room, else a copy in
+ * a's memory with twice the room (4 at first), *room updated, so that n
+ * appends copy O(n) in all. Returns the array to use, or NULL when out of
+ * memory (v and *room unchanged). */
+void *arena_grow(struct arena *a, void *v, size_t n, size_t *room,
+                 size_t elem);
 /* Frees every block; the arena is empty and may be used again. */
 void arena_free(struct arena *a);
 

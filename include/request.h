@@ -42,12 +42,12 @@ struct container_spec {
 	/* Host paths from Binds, Mounts (type bind) and volume driver options
 	 * with a "device" (Mounts[].VolumeOptions.DriverConfig.Options). */
 	struct host_path *host_paths;
-	size_t n_host_paths;
+	size_t n_host_paths, room_host_paths; /* held, room for (arena_grow) */
 	char **volumes_from; /* HostConfig.VolumesFrom */
 	size_t n_volumes_from;
 	size_t n_devices, n_device_cgroup_rules, n_device_requests;
 	char **security_opt; /* HostConfig.SecurityOpt, in order */
-	size_t n_security_opt;
+	size_t n_security_opt, room_security_opt; /* held, room for */
 	/* A JSON seccomp profile in SecurityOpt ("seccomp=<json>", what the
 	 * CLI sends for --security-opt seccomp=FILE): */
 	char *seccomp_lax; /* its defaultAction when that allows every
@@ -80,7 +80,7 @@ struct update_spec {
  * its driver options would mount. */
 struct volume_spec {
 	struct host_path *host_paths;
-	size_t n_host_paths;
+	size_t n_host_paths, room_host_paths; /* held, room for (arena_grow) */
 	struct arena arena; /* holds host_paths and their strings */
 };
 

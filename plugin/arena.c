@@ -35,10 +35,12 @@ void *arena_alloc(struct arena *a, size_t n)
 	if (need < n)
 		return NULL; /* n near SIZE_MAX */
 	if (ARENA_EXACT || b == NULL || b->cap - b->used < need) {
-		size_t cap = ARENA_EXACT ? need
+		/* Exactly n under ASan, so that a byte past it is caught: the
+		 * header keeps the data aligned. */
+		size_t cap = ARENA_EXACT ? n
 		             : b == NULL ? FIRST_BLOCK
 		                         : b->cap * 2;
-		if (cap < need)
+		if (!ARENA_EXACT && cap < need)
 			cap = need;
 		if (cap > SIZE_MAX - sizeof *b)
 			return NULL;
@@ -51,7 +53,7 @@ void *arena_alloc(struct arena *a, size_t n)
 		a->head = b = nb;
 	}
 	void *p = b->data + b->used;
-	b->used += need;
+	b->used = ARENA_EXACT ? b->cap : b->used + need;
 	memset(p, 0, n);
 	return p;
 }
@@ -69,20 +71,21 @@ char *arena_strdup(struct arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
-int arena_grow(struct arena *a, void **v, size_t n, size_t elem)
+void *arena_grow(struct arena *a, void *v, size_t n, size_t *room,
+                 size_t elem)
 {
-	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
-		return 0; /* room left from the last doubling */
-	size_t room = n == 0 ? 4 : n * 2;
-	if (room < n || (elem != 0 && room > SIZE_MAX / elem))
-		return -1;
-	void *nv = arena_alloc(a, room * elem);
+	if (n < *room)
+		return v;
+	size_t more = n < 2 ? 4 : n * 2;
+	if (more < n || (elem != 0 && more > SIZE_MAX / elem))
+		return NULL;
+	void *nv = arena_alloc(a, more * elem);
 	if (nv == NULL)
-		return -1;
+		return NULL;
 	if (n > 0)
-		memcpy(nv, *v, n * elem);
-	*v = nv;
-	return 0;
+		memcpy(nv, v, n * elem);
+	*room = more;
+	return nv;
 }
 
 void arena_free(struct arena *a)

@@ -62,11 +62,13 @@ static enum gojson_status get_strslice(struct arena *a, const jv *obj,
 /* Appends a copy of path[0..len) to the list *vp of *n, both a's.
  * Returns 0 or -1. */
 static int push_host_path(struct arena *a, struct host_path **vp, size_t *n,
-                          const char *path, size_t len, const char *origin)
+                          size_t *room, const char *path, size_t len,
+                          const char *origin)
 {
-	if (arena_grow(a, (void **)vp, *n, sizeof **vp) < 0)
+	struct host_path *v = arena_grow(a, *vp, *n, room, sizeof *v);
+	if (v == NULL)
 		return -1;
-	struct host_path *v = *vp;
+	*vp = v;
 	if ((v[*n].path = arena_strndup(a, path, len)) == NULL)
 		return -1;
 	v[(*n)++].origin = origin;
@@ -77,7 +79,8 @@ static int add_host_path(struct container_spec *spec, const char *path,
                          size_t len, const char *origin)
 {
 	return push_host_path(&spec->arena, &spec->host_paths,
-	                      &spec->n_host_paths, path, len, origin);
+	                      &spec->n_host_paths, &spec->room_host_paths, path,
+	                      len, origin);
 }
 
 /* True when "o" of a volume's driver options holds bind or rbind. */
@@ -104,7 +107,7 @@ static bool opts_bind(const char *o)
  * BODY_INVALID with *why. */
 static enum body_status driver_device(const jv *opts, const char *where,
                                       struct arena *a, struct host_path **vp,
-                                      size_t *n, char **why)
+                                      size_t *n, size_t *room, char **why)
 {
 	const jv *dev = jv_object_get(opts, "device");
 	const jv *type = jv_object_get(opts, "type");
@@ -120,7 +123,7 @@ static enum body_status driver_device(const jv *opts, const char *where,
 	bool bind = opts_bind(o ? o->u.s : NULL) ||
 	            (type != NULL && strcmp(type->u.s, "none") == 0);
 	if ((d[0] == '/' || (bind && d[0] != '\0')) &&
-	    push_host_path(a, vp, n, d, dev->size, "volume options") < 0) {
+	    push_host_path(a, vp, n, room, d, dev->size, "volume options") < 0) {
 		*why = strdup("out of memory while decoding the request body");
 		return BODY_INVALID;
 	}
@@ -242,7 +245,8 @@ static enum body_status decode_mount(const jv *m, struct container_spec *spec,
 		return field_fail(st, "DriverConfig", "Options", why);
 	if (opts != NULL)
 		return driver_device(opts, "DriverConfig.Options", &spec->arena,
-		                     &spec->host_paths, &spec->n_host_paths, why);
+		                     &spec->host_paths, &spec->n_host_paths,
+		                     &spec->room_host_paths, why);
 	return BODY_OK;
 oom:
 	*why = strdup("out of memory while decoding the request body");
@@ -421,6 +425,8 @@ static enum body_status decode_host_more(const jv *hc, const char *hc_name,
 	                  &spec->n_security_opt);
 	if (st != GOJSON_OK)
 		return field_fail(st, hc_name, "SecurityOpt", why);
+	/* The list is exactly as long as what it holds. */
+	spec->room_security_opt = spec->n_security_opt;
 	if (seccomp_profiles(spec) < 0)
 		goto oom;
 	if ((st = get_empty_list(hc, "MaskedPaths", &spec->masked_paths_empty)) !=
@@ -680,7 +686,8 @@ enum body_status request_decode_volume(const unsigned char *body, size_t len,
 		ret = field_fail(GOJSON_BADTYPE, "VolumeCreateBody", "DriverOpts", why);
 	else if (st == GOJSON_OK)
 		ret = driver_device(opts, "DriverOpts", &spec->arena,
-		                    &spec->host_paths, &spec->n_host_paths, why);
+		                    &spec->host_paths, &spec->n_host_paths,
+		                    &spec->room_host_paths, why);
 	jdoc_free(doc);
 	if (ret != BODY_OK)
 		volume_spec_clear(spec);
@@ -697,11 +704,14 @@ void volume_spec_clear(struct volume_spec *spec)
 
 /* Appends a copy of str to the list *vp of *n, both a's (the list grown
  * only here). Returns 0 or -1. */
-static int push_str(struct arena *a, char ***vp, size_t *n, const char *str)
+static int push_str(struct arena *a, char ***vp, size_t *n, size_t *room,
+                    const char *str)
 {
-	if (arena_grow(a, (void **)vp, *n, sizeof **vp) < 0)
+	char **v = arena_grow(a, *vp, *n, room, sizeof *v);
+	if (v == NULL)
 		return -1;
-	if (((*vp)[*n] = arena_strdup(a, str)) == NULL)
+	*vp = v;
+	if ((v[*n] = arena_strdup(a, str)) == NULL)
 		return -1;
 	(*n)++;
 	return 0;
@@ -769,12 +779,12 @@ static enum body_status service_privileges(const jv *cs,
 		if ((st = gojson_get_bool(se, "Disable", &b)) > GOJSON_ABSENT)
 			return field_fail(st, "SELinuxContext", "Disable", why);
 		if (b)
-			rc |= push_str(&spec->arena, o, n, "label=disable");
+			rc |= push_str(&spec->arena, o, n, &spec->room_security_opt, "label=disable");
 		if ((st = gojson_get_string(se, "Type", &m)) > GOJSON_ABSENT)
 			return field_fail(st, "SELinuxContext", "Type", why);
 		if (m != NULL && m[0] != '\0') {
 			char *t = xasprintf("label=type:%s", m);
-			rc |= t == NULL ? -1 : push_str(&spec->arena, o, n, t);
+			rc |= t == NULL ? -1 : push_str(&spec->arena, o, n, &spec->room_security_opt, t);
 			free(t);
 		}
 	}
@@ -784,19 +794,19 @@ static enum body_status service_privileges(const jv *cs,
 	if (sc != NULL && (st = gojson_get_string(sc, "Mode", &m)) > GOJSON_ABSENT)
 		return field_fail(st, "Seccomp", "Mode", why);
 	if (m != NULL && strcasecmp(m, "unconfined") == 0)
-		rc |= push_str(&spec->arena, o, n, "seccomp=unconfined");
+		rc |= push_str(&spec->arena, o, n, &spec->room_security_opt, "seccomp=unconfined");
 	if ((st = gojson_get_object(pv, "AppArmor", &aa)) > GOJSON_ABSENT)
 		return field_fail(st, "Privileges", "AppArmor", why);
 	m = NULL;
 	if (aa != NULL && (st = gojson_get_string(aa, "Mode", &m)) > GOJSON_ABSENT)
 		return field_fail(st, "AppArmor", "Mode", why);
 	if (m != NULL && strcasecmp(m, "disabled") == 0)
-		rc |= push_str(&spec->arena, o, n, "apparmor=unconfined");
+		rc |= push_str(&spec->arena, o, n, &spec->room_security_opt, "apparmor=unconfined");
 	b = false;
 	if ((st = gojson_get_bool(pv, "NoNewPrivileges", &b)) > GOJSON_ABSENT)
 		return field_fail(st, "Privileges", "NoNewPrivileges", why);
 	if (b)
-		rc |= push_str(&spec->arena, o, n, "no-new-privileges");
+		rc |= push_str(&spec->arena, o, n, &spec->room_security_opt, "no-new-privileges");
 	if (rc != 0) {
 		*why = strdup("out of memory while decoding the request body");
 		return BODY_INVALID;

@@ -71,15 +71,18 @@ START_TEST(test_strings)
 END_TEST
 
 /* A list appended one element at a time keeps every element, and is
- * copied only when it reaches a power of two (4, 8, 16, ...). */
+ * copied only when it is full (at 4, 8, 16, ...); a list that starts
+ * exactly full (room = n) grows on its next append. */
 START_TEST(test_grow)
 {
 	struct arena a = ARENA_INIT;
-	size_t *v = NULL, copies = 0;
+	size_t *v = NULL, copies = 0, room = 0;
 
 	for (size_t n = 0; n < 5000; n++) {
 		size_t *before = v;
-		ck_assert_int_eq(arena_grow(&a, (void **)&v, n, sizeof *v), 0);
+		v = arena_grow(&a, v, n, &room, sizeof *v);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_gt(room, n);
 		if (v != before) {
 			copies++;
 			ck_assert_msg(n == 0 || (n >= 4 && (n & (n - 1)) == 0),
@@ -92,9 +95,20 @@ START_TEST(test_grow)
 	for (size_t n = 0; n < 5000; n++)
 		ck_assert_uint_eq(v[n], n * 3);
 	ck_assert_uint_eq(copies, 12); /* 4, 8, ..., 8192 */
-	void *w = v;
-	ck_assert_int_eq(arena_grow(&a, &w, SIZE_MAX / 2 + 1, 4), -1);
-	ck_assert_ptr_eq(w, v);
+	size_t big = SIZE_MAX / 2 + 1, keep = big;
+	ck_assert_ptr_null(arena_grow(&a, v, big, &keep, 4));
+	ck_assert_uint_eq(keep, big);
+
+	/* Three elements in exactly three slots, as get_strslice makes. */
+	size_t *w = arena_alloc(&a, 3 * sizeof *w), wroom = 3;
+	for (size_t i = 0; i < 3; i++)
+		w[i] = i + 1;
+	size_t *w2 = arena_grow(&a, w, 3, &wroom, sizeof *w);
+	ck_assert_ptr_ne(w2, w);
+	ck_assert_uint_eq(wroom, 6);
+	w2[3] = 4;
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(w2[i], i + 1);
 	arena_free(&a);
 }
 END_TEST
