@@ -67,8 +67,11 @@ char *strbuf_detach(struct strbuf *sb);
 /* Length of the valid UTF-8 sequence at s (1 to 4), or 0 (overlong forms,
  * surrogates and code points past U+10FFFF are not valid). */
 size_t utf8_seq_len(const unsigned char *s);
+/* The same, 0 too when the sequence would run past avail bytes (at least
+ * one): no byte past them is read. */
+size_t utf8_seq_len_n(const unsigned char *s, size_t avail);
 void strbuf_release(struct strbuf *sb);
-/* Whether s[0..n) is valid UTF-8 throughout; s[n] must be NUL. */
+/* Whether s[0..n) is valid UTF-8 throughout; nothing past it is read. */
 bool utf8_valid(const char *s, size_t n);
 /* How many bytes of s[0..n) come before the first one a JSON or log
  * string must escape: '"', '\\', a byte below 0x20, and 0x7f if del.

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -145,8 +146,8 @@ void auditlog_add_json_string_n(struct strbuf *sb, const char *s, size_t n)
 		return;
 	}
 	while (n > 0 && *p) {
-		size_t len = utf8_seq_len(p);
-		if (len == 0 || len > n) { /* a sequence cut off counts too */
+		size_t len = utf8_seq_len_n(p, n);
+		if (len == 0) {
 			strbuf_adds(sb, "\\ufffd");
 			p++;
 			n--;
@@ -181,14 +182,19 @@ static void add_str(struct strbuf *sb, const char *name, const char *value)
 
 /* A decoder's detail can quote the bytes it choked on ("... near
  * 'PASSWORD=hunter2"): that is fine in the reply to the client who sent
- * them, not in a log others read. The quoted part is cut out. */
-static char *redact_detail(const char *s)
+ * them, not in a log others read. The quoted part is cut out: s is the
+ * detail, which holds " near '" at near, and the rest goes to buf (no
+ * allocation that could fail and leave the quote in). A detail is a
+ * decoder's short sentence; a longer one is cut short. */
+static char *redact_detail(const char *s, const char *near, char *buf,
+                           size_t size)
 {
-	const char *near = s != NULL ? strstr(s, " near '") : NULL;
-	if (near == NULL)
-		return NULL;
 	const char *at = strstr(near, " (at byte ");
-	return xasprintf("%.*s%s", (int)(near - s), s, at != NULL ? at : "");
+	size_t head = (size_t)(near - s);
+	if (head > size / 2)
+		head = size / 2;
+	snprintf(buf, size, "%.*s%s", (int)head, s, at != NULL ? at : "");
+	return buf;
 }
 
 static void add_violations(struct strbuf *sb, const struct decision *d)
@@ -199,18 +205,20 @@ static void add_violations(struct strbuf *sb, const struct decision *d)
 		strbuf_adds(sb, i ? ",{\"rule\":\"" : "{\"rule\":\"");
 		strbuf_adds(sb, rule_name(v.rule));
 		strbuf_adds(sb, "\",\"message\":");
-		char *arg2 = redact_detail(v.arg2);
-		if (arg2 == NULL && d->msg != NULL && v.msg_len > 0) {
+		const char *near = v.arg2 != NULL ? strstr(v.arg2, " near '") : NULL;
+		char redacted[512];
+		if (near == NULL && d->msg != NULL && v.msg_len > 0) {
 			/* The reply's own text of it, not rendered again. */
 			auditlog_add_json_string_n(sb, d->msg + v.msg_off, v.msg_len);
 		} else {
-			if (arg2 != NULL)
-				v.arg2 = arg2;
+			if (near != NULL)
+				v.arg2 = redact_detail(v.arg2, near, redacted,
+				                       sizeof redacted);
 			char *msg = decision_render_violation(&v);
+			/* Out of memory: the rule id stays, the text goes. */
 			auditlog_add_json_string(sb, msg ? msg : "");
 			free(msg);
 		}
-		free(arg2);
 		strbuf_adds(sb, v.enforced ? ",\"enforced\":true}"
 		                           : ",\"enforced\":false}");
 	}

@@ -241,9 +241,8 @@ bool utf8_valid(const char *s, size_t n)
 			p++;
 			continue;
 		}
-		/* s[n] is the string's NUL, which ends any sequence early. */
-		size_t k = utf8_seq_len(p);
-		if (k == 0 || k > (size_t)(end - p))
+		size_t k = utf8_seq_len_n(p, (size_t)(end - p));
+		if (k == 0)
 			return false;
 		p += k;
 	}
@@ -340,6 +339,20 @@ char *xasprintf(const char *fmt, ...)
 }
 
 /* Length of the valid UTF-8 sequence at s (1 to 4), or 0. */
+size_t utf8_seq_len_n(const unsigned char *s, size_t avail)
+{
+	/* The length the lead byte announces, checked against what is
+	 * there before any byte after it is read. */
+	size_t want = s[0] < 0x80                  ? 1
+	              : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+	              : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+	              : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+	                                             : 0;
+	if (want == 0 || want > avail)
+		return 0;
+	return utf8_seq_len(s);
+}
+
 size_t utf8_seq_len(const unsigned char *s)
 {
 	if (s[0] < 0x80)

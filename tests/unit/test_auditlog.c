@@ -262,6 +262,8 @@ START_TEST(test_hostile_values_stay_json)
 	               "{\"Env\":[\"PASSWORD=hunter2", &allow);
 	ck_assert(!allow);
 	ck_assert_ptr_null(strstr(last, "hunter2"));
+	ck_assert_ptr_null(strstr(last, " near '"));
+	ck_assert_msg(strstr(last, "(at byte ") != NULL, "%s", last);
 	json_t *v0 = json_array_get(json_object_get(r, "violations"), 0);
 	ck_assert_str_eq(str(v0, "rule"), "request-body");
 	json_decref(r);
@@ -379,6 +381,37 @@ START_TEST(test_json_string)
 	char *s = strbuf_detach(&sb);
 	ck_assert_str_eq(s, "\"\\u007f\\u0009\\\\/\xe2\x82\xac\\ufffd\\ufffd\\ufffd\"");
 	free(s);
+}
+END_TEST
+
+/* A slice is read to its end and no further (ASan and valgrind see a
+ * byte read past it: each buffer here is exactly the slice, no NUL), a
+ * sequence cut off at the end included. */
+START_TEST(test_json_string_slice)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *want;
+	} cases[] = {
+	    {"a\xc3", 2, "\"a\\ufffd\""},
+	    {"ab\xe2\x82", 4, "\"ab\\ufffd\\ufffd\""},
+	    {"\xf0\x9f\x98", 3, "\"\\ufffd\\ufffd\\ufffd\""},
+	    {"x\xc3\xa9", 3, "\"x\xc3\xa9\""},
+	    {"no \"end\"\n", 9, "\"no \\\"end\\\"\\n\""},
+	    {"0123456789abcdef0123\xc3", 21, "\"0123456789abcdef0123\\ufffd\""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *buf = malloc(cases[i].n);
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf, cases[i].in, cases[i].n);
+		struct strbuf sb = STRBUF_INIT;
+		auditlog_add_json_string_n(&sb, buf, cases[i].n);
+		ck_assert_str_eq(sb.buf, cases[i].want);
+		ck_assert(!utf8_valid(buf, cases[i].n) || i >= 3);
+		strbuf_release(&sb);
+		free(buf);
+	}
 }
 END_TEST
 
@@ -599,6 +632,7 @@ Suite *auditlog_suite(void)
 	tcase_add_test(tc, test_allow_and_other_actions);
 	tcase_add_test(tc, test_hostile_values_stay_json);
 	tcase_add_test(tc, test_record_quotes_reply);
+	tcase_add_test(tc, test_json_string_slice);
 	tcase_add_test(tc, test_json_string);
 	tcase_add_test(tc, test_json_string_matches_bytewise);
 	tcase_add_test(tc, test_refused_lookup_is_recorded);
