@@ -27,6 +27,9 @@ void bufpool_put(void *p, size_t cap);
  * NULL), in place of the oldest kept when the few slots are full. */
 void *bufpool_get_exact(size_t size);
 void bufpool_put_exact(void *p, size_t size);
+/* A zeroed object of size bytes: a kept one cleared, else calloc's; NULL
+ * when out of memory. */
+void *bufpool_calloc_exact(size_t size);
 
 /* False when built with AddressSanitizer: every get is then NULL and
  * every put a free. */

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bufpool.h"
 
@@ -124,6 +125,15 @@ void *bufpool_get_exact(size_t size)
 		}
 	}
 	return NULL;
+}
+
+void *bufpool_calloc_exact(size_t size)
+{
+	void *p = bufpool_get_exact(size);
+	if (p == NULL)
+		return calloc(1, size);
+	memset(p, 0, size);
+	return p;
 }
 
 void bufpool_put_exact(void *p, size_t size)

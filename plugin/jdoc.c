@@ -830,11 +830,7 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 {
 	/* The thread's last freed header first: calloc and free of it cost
 	 * more than its buffers' trips through the pool. */
-	struct jdoc *d = bufpool_get_exact(sizeof *d);
-	if (d != NULL)
-		memset(d, 0, sizeof *d);
-	else
-		d = calloc(1, sizeof *d);
+	struct jdoc *d = bufpool_calloc_exact(sizeof *d);
 	if (d == NULL) {
 		nomem(err);
 		return NULL;

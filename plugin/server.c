@@ -258,10 +258,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 
 	if (st == NULL) {
 		/* The thread's last request state, or a new one. */
-		st = bufpool_get_exact(sizeof *st);
-		if (st != NULL)
-			memset(st, 0, sizeof *st);
-		else if ((st = calloc(1, sizeof *st)) == NULL)
+		st = bufpool_calloc_exact(sizeof *st);
+		if (st == NULL)
 			return MHD_NO;
 		st->ep = endpoint_of(url);
 		*con_cls = st;

@@ -281,6 +281,16 @@ START_TEST(test_bufpool)
 	ck_assert_int_eq(nback, 6);
 	for (int i = 0; i < nback; i++)
 		free(back[i]);
+	/* A kept object comes back cleared from bufpool_calloc_exact. */
+	unsigned char *dirty = malloc(48);
+	ck_assert_ptr_nonnull(dirty);
+	memset(dirty, 0xab, 48);
+	bufpool_put_exact(dirty, 48);
+	unsigned char *clean = bufpool_calloc_exact(48);
+	ck_assert_ptr_eq(clean, dirty);
+	for (int i = 0; i < 48; i++)
+		ck_assert_uint_eq(clean[i], 0);
+	free(clean);
 	bufpool_put_exact(malloc(48), 48); /* left for the thread's end */
 	/* Another thread has a pool of its own, freed when it ends (valgrind
 	 * reports the buffer it put if the key's destructor did not run). */
