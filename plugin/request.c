@@ -20,39 +20,56 @@ static char *field_why(enum gojson_status st, const char *obj, const char *field
 	return xasprintf("%s.%s has the wrong JSON type", obj, field);
 }
 
-/* StrSlice fields (CapAdd) accept a list of strings or a single string,
- * and a null element is "" (docker/api/types/strslice). The list and its
- * strings are a's. */
-static enum gojson_status get_strslice(struct arena *a, const jv *obj,
-                                       const char *name, char ***out,
-                                       size_t *n)
+/* StrSlice fields (CapAdd, Binds, ...) accept a list of strings or a
+ * single string, and a null element is "" (docker/api/types/strslice).
+ * Finds name in obj and checks that shape: *first is its first item (the
+ * string itself, or the list's first element; the next is first +
+ * first->span) and *n how many (0 when absent or empty). */
+static enum gojson_status strslice_items(const jv *obj, const char *name,
+                                         const jv **first, size_t *n)
 {
 	const jv *v;
 	enum gojson_status st = gojson_get(obj, name, &v);
+	*first = NULL;
+	*n = 0;
 	if (st != GOJSON_OK)
 		return st == GOJSON_ABSENT ? GOJSON_OK : st;
 	if (jv_is_string(v)) {
-		*out = arena_alloc(a, sizeof **out);
-		if (*out == NULL || ((*out)[0] = arena_strdup(a, v->u.s)) == NULL)
-			return GOJSON_BADTYPE;
+		*first = v;
 		*n = 1;
 		return GOJSON_OK;
 	}
 	if (!jv_is_array(v))
 		return GOJSON_BADTYPE;
-	size_t len = v->size;
-	if (len == 0)
-		return GOJSON_OK;
-	*out = arena_alloc(a, len * sizeof **out);
-	if (*out == NULL)
-		return GOJSON_BADTYPE;
 	const jv *e = v + 1;
-	for (size_t i = 0; i < len; i++, e += e->span) {
+	for (uint32_t i = 0; i < v->size; i++, e += e->span)
 		if (!jv_is_string(e) && !jv_is_null(e))
 			return GOJSON_BADTYPE;
-		(*out)[i] = jv_is_null(e) ? arena_strdup(a, "")
-		                          : arena_strndup(a, e->u.s, e->size);
-		if ((*out)[i] == NULL)
+	*first = v + 1;
+	*n = v->size;
+	return GOJSON_OK;
+}
+
+/* A StrSlice item's text: "" for null. */
+static const char *strslice_text(const jv *e)
+{
+	return jv_is_null(e) ? "" : e->u.s;
+}
+
+/* A StrSlice field as a list of strings, all a's. */
+static enum gojson_status get_strslice(struct arena *a, const jv *obj,
+                                       const char *name, char ***out,
+                                       size_t *n)
+{
+	const jv *e;
+	size_t len;
+	enum gojson_status st = strslice_items(obj, name, &e, &len);
+	if (st != GOJSON_OK || len == 0)
+		return st;
+	if ((*out = arena_alloc(a, len * sizeof **out)) == NULL)
+		return GOJSON_BADTYPE;
+	for (size_t i = 0; i < len; i++, e += e->span) {
+		if (((*out)[i] = arena_strdup(a, strslice_text(e))) == NULL)
 			return GOJSON_BADTYPE;
 		*n = i + 1;
 	}
@@ -289,15 +306,15 @@ oom:
 
 /* Whether a CapDrop list (HostConfig.CapDrop, ContainerSpec.CapabilityDrop)
  * holds "ALL" (any case, "CAP_" optional, as dockerd reads it). */
-static enum gojson_status get_drop_all(struct arena *a, const jv *obj,
-                                       const char *name, bool *all)
+static enum gojson_status get_drop_all(const jv *obj, const char *name,
+                                       bool *all)
 {
-	char **v = NULL;
-	size_t n = 0;
-	enum gojson_status st = get_strslice(a, obj, name, &v, &n);
+	const jv *e;
+	size_t n;
+	enum gojson_status st = strslice_items(obj, name, &e, &n);
 	*all = false;
-	for (size_t i = 0; i < n; i++) {
-		const char *c = v[i];
+	for (size_t i = 0; i < n; i++, e += e->span) {
+		const char *c = strslice_text(e);
 		if (strncasecmp(c, "CAP_", 4) == 0)
 			c += 4;
 		if (strcasecmp(c, "ALL") == 0)
@@ -362,8 +379,7 @@ static enum body_status decode_host_more(const jv *hc, const char *hc_name,
 
 	if ((st = gojson_get_bool(hc, "Privileged", &spec->privileged)) > GOJSON_ABSENT)
 		return field_fail(st, hc_name, "Privileged", why);
-	if ((st = get_drop_all(&spec->arena, hc, "CapDrop", &spec->cap_drop_all)) !=
-	    GOJSON_OK)
+	if ((st = get_drop_all(hc, "CapDrop", &spec->cap_drop_all)) != GOJSON_OK)
 		return field_fail(st, hc_name, "CapDrop", why);
 	for (int i = 0; i < NS__COUNT; i++) {
 		s = NULL;
@@ -374,25 +390,15 @@ static enum body_status decode_host_more(const jv *hc, const char *hc_name,
 			goto oom;
 	}
 
-	/* The entries are read as a StrSlice, and only their host paths
-	 * kept. */
-	if ((st = gojson_get(hc, "Binds", &v)) == GOJSON_OK) {
-		if (jv_is_array(v)) {
-			for (const jv *e = v + 1; e < v + v->span; e += e->span)
-				if (!jv_is_string(e) && !jv_is_null(e))
-					return field_fail(GOJSON_BADTYPE, hc_name, "Binds",
-					                  why);
-		} else if (!jv_is_string(v)) {
-			return field_fail(GOJSON_BADTYPE, hc_name, "Binds", why);
-		}
-		for (const jv *e = jv_is_array(v) ? v + 1 : v; e < v + v->span;
-		     e += e->span) {
-			size_t n = jv_is_string(e) ? bind_source(e->u.s) : 0;
-			if (n > 0 && add_host_path(spec, e->u.s, n, "Binds") < 0)
-				goto oom;
-		}
-	} else if (st != GOJSON_ABSENT) {
+	/* A StrSlice, of which only the host paths are kept. */
+	size_t n_binds;
+	if ((st = strslice_items(hc, "Binds", &v, &n_binds)) != GOJSON_OK)
 		return field_fail(st, hc_name, "Binds", why);
+	for (size_t i = 0; i < n_binds; i++, v += v->span) {
+		const char *b = strslice_text(v);
+		size_t n = bind_source(b);
+		if (n > 0 && add_host_path(spec, b, n, "Binds") < 0)
+			goto oom;
 	}
 
 	if ((st = gojson_get(hc, "Mounts", &v)) == GOJSON_OK) {
@@ -702,18 +708,18 @@ void volume_spec_clear(struct volume_spec *spec)
 	memset(spec, 0, sizeof *spec);
 }
 
-/* Appends a copy of str to the list *vp of *n, both a's (the list grown
- * only here). Returns 0 or -1. */
-static int push_str(struct arena *a, char ***vp, size_t *n, size_t *room,
-                    const char *str)
+/* Appends a copy of opt to spec's SecurityOpt list. Returns 0 or -1. */
+static int push_security_opt(struct container_spec *spec, const char *opt)
 {
-	char **v = arena_grow(a, *vp, *n, room, sizeof *v);
+	char **v = arena_grow(&spec->arena, spec->security_opt,
+	                      spec->n_security_opt, &spec->room_security_opt,
+	                      sizeof *v);
 	if (v == NULL)
 		return -1;
-	*vp = v;
-	if ((v[*n] = arena_strdup(a, str)) == NULL)
+	spec->security_opt = v;
+	if ((v[spec->n_security_opt] = arena_strdup(&spec->arena, opt)) == NULL)
 		return -1;
-	(*n)++;
+	spec->n_security_opt++;
 	return 0;
 }
 
@@ -765,8 +771,6 @@ static enum body_status service_privileges(const jv *cs,
 	enum gojson_status st;
 	bool b = false;
 	const char *m = NULL;
-	char ***o = &spec->security_opt;
-	size_t *n = &spec->n_security_opt;
 	int rc = 0;
 
 	if ((st = gojson_get_object(cs, "Privileges", &pv)) > GOJSON_ABSENT)
@@ -779,12 +783,12 @@ static enum body_status service_privileges(const jv *cs,
 		if ((st = gojson_get_bool(se, "Disable", &b)) > GOJSON_ABSENT)
 			return field_fail(st, "SELinuxContext", "Disable", why);
 		if (b)
-			rc |= push_str(&spec->arena, o, n, &spec->room_security_opt, "label=disable");
+			rc |= push_security_opt(spec, "label=disable");
 		if ((st = gojson_get_string(se, "Type", &m)) > GOJSON_ABSENT)
 			return field_fail(st, "SELinuxContext", "Type", why);
 		if (m != NULL && m[0] != '\0') {
 			char *t = xasprintf("label=type:%s", m);
-			rc |= t == NULL ? -1 : push_str(&spec->arena, o, n, &spec->room_security_opt, t);
+			rc |= t == NULL ? -1 : push_security_opt(spec, t);
 			free(t);
 		}
 	}
@@ -794,19 +798,19 @@ static enum body_status service_privileges(const jv *cs,
 	if (sc != NULL && (st = gojson_get_string(sc, "Mode", &m)) > GOJSON_ABSENT)
 		return field_fail(st, "Seccomp", "Mode", why);
 	if (m != NULL && strcasecmp(m, "unconfined") == 0)
-		rc |= push_str(&spec->arena, o, n, &spec->room_security_opt, "seccomp=unconfined");
+		rc |= push_security_opt(spec, "seccomp=unconfined");
 	if ((st = gojson_get_object(pv, "AppArmor", &aa)) > GOJSON_ABSENT)
 		return field_fail(st, "Privileges", "AppArmor", why);
 	m = NULL;
 	if (aa != NULL && (st = gojson_get_string(aa, "Mode", &m)) > GOJSON_ABSENT)
 		return field_fail(st, "AppArmor", "Mode", why);
 	if (m != NULL && strcasecmp(m, "disabled") == 0)
-		rc |= push_str(&spec->arena, o, n, &spec->room_security_opt, "apparmor=unconfined");
+		rc |= push_security_opt(spec, "apparmor=unconfined");
 	b = false;
 	if ((st = gojson_get_bool(pv, "NoNewPrivileges", &b)) > GOJSON_ABSENT)
 		return field_fail(st, "Privileges", "NoNewPrivileges", why);
 	if (b)
-		rc |= push_str(&spec->arena, o, n, &spec->room_security_opt, "no-new-privileges");
+		rc |= push_security_opt(spec, "no-new-privileges");
 	if (rc != 0) {
 		*why = strdup("out of memory while decoding the request body");
 		return BODY_INVALID;
@@ -899,8 +903,7 @@ enum body_status request_decode_service(const unsigned char *body, size_t len,
 		ret = field_fail(st, "ContainerSpec", "CapabilityAdd", why);
 		goto out;
 	}
-	if ((st = get_drop_all(&spec->arena, cs, "CapabilityDrop",
-	                        &spec->cap_drop_all)) !=
+	if ((st = get_drop_all(cs, "CapabilityDrop", &spec->cap_drop_all)) !=
 	    GOJSON_OK) {
 		ret = field_fail(st, "ContainerSpec", "CapabilityDrop", why);
 		goto out;
