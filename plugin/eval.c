@@ -19,23 +19,17 @@
 int decision_add(struct decision *d, enum rule_id rule, enum reason reason,
                  bool enforced, const char *arg, const char *arg2)
 {
-	struct violation *v;
-	if (d->n == d->cap) {
-		/* Room for a few at once: a denied create has several. */
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		if (cap > SIZE_MAX / sizeof *v ||
-		    (v = arena_alloc(&d->arena, cap * sizeof *v)) == NULL)
-			return -1;
-		if (d->n > 0)
-			memcpy(v, d->v, d->n * sizeof *v);
-		d->v = v;
-		d->cap = cap;
-	}
+	struct violation *v =
+	    arena_grow(&d->arena, d->v, d->n, &d->cap, sizeof *v);
+	if (v == NULL)
+		return -1;
+	d->v = v;
 	v = &d->v[d->n];
 	v->rule = rule;
 	v->reason = reason;
 	v->enforced = enforced;
 	v->service = false;
+	v->msg_off = v->msg_len = 0; /* decision_message sets them */
 	v->arg = arg ? arena_strdup(&d->arena, arg) : NULL;
 	v->arg2 = arg2 ? arena_strdup(&d->arena, arg2) : NULL;
 	if ((arg && !v->arg) || (arg2 && !v->arg2))

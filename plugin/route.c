@@ -88,10 +88,9 @@ static int hexval(unsigned char c)
 }
 
 /* Percent-decodes s[0..len) once, as Go's url.PathUnescape (plus=false) or
- * QueryUnescape (plus=true). Returns a new string, or NULL when an escape is
- * malformed or decodes to NUL (*bad set) or on allocation failure. */
-/* Decodes s[0..len) into out (room for len + 1 bytes), ending it with
- * NUL; returns the decoded length, or -1 on a NUL or an invalid escape. */
+ * QueryUnescape (plus=true), into out (room for len + 1 bytes), ending it
+ * with NUL. Returns the decoded length, or -1 when s holds a NUL or an
+ * escape is malformed or decodes to NUL. */
 static long unescape(const char *s, size_t len, bool plus, char *out)
 {
 	size_t o = 0;

@@ -341,11 +341,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			/* The queue copies the line. */
 			struct strbuf sb = strbuf_pooled(512);
 			decide_record_line(st->record, &sb);
-			if (sb.oom || sb.len == 0)
-				;
-			else if (s->declog != NULL)
+			bool made = !sb.oom && sb.len > 0;
+			if (made && s->declog != NULL) {
 				declog_write(s->declog, sb.buf, sb.len);
-			else {
+			} else if (made) {
 				fputs(sb.buf, s->log);
 				fflush(s->log);
 			}
