@@ -1,6 +1,6 @@
-/* server: libmicrohttpd on a Unix socket. Buffers AuthZReq bodies up to a
- * limit, hands them to decide(), and answers. The only file that includes
- * microhttpd.h. */
+/* server: libmicrohttpd on a Unix socket, one daemon per worker thread,
+ * fed by the acceptor (acceptor.h). Buffers AuthZReq bodies up to a limit,
+ * hands them to decide(), and answers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -15,6 +15,7 @@
 
 #include <microhttpd.h>
 
+#include "acceptor.h"
 #include "authz_proto.h"
 #include "bufpool.h"
 #include "declog.h"
@@ -26,7 +27,10 @@
 struct slow_lane;
 
 struct server {
-	struct MHD_Daemon *mhd;
+	struct MHD_Daemon **mhd; /* one per worker thread */
+	unsigned n_mhd;          /* started so far */
+	struct acceptor *acceptor;
+	int listen_fd;
 	struct slow_lane *slow;
 	pthread_mutex_t lock; /* guards policy (the pointer, not the policy) */
 	struct policy *policy;
@@ -63,6 +67,8 @@ static void queue_declog(void *arg, const char *line, size_t len)
  * streamed into our own buffer whatever the pool size. 8 KiB is also the
  * usual limit on a request head (larger ones get 431). */
 #define CONN_MEMORY (8u * 1024)
+/* Open connections at most, over all workers; more wait in the backlog. */
+#define MAX_CONNECTIONS 4096u
 
 enum endpoint { EP_ACTIVATE, EP_AUTHZ_REQ, EP_AUTHZ_RES, EP_UNKNOWN };
 
@@ -85,6 +91,7 @@ static int slow_submit(struct server *s, struct MHD_Connection *conn,
                        struct req_state *st, struct policy *p);
 static struct slow_lane *slow_start(struct server *s, unsigned n);
 static void slow_stop(struct slow_lane *sl);
+static void stop_serving(struct server *s);
 
 static const char not_found_reply[] =
     "{\"Err\":\"dockgate: unknown endpoint; dockerd calls /Plugin.Activate, "
@@ -361,6 +368,11 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
+	/* Said on a connection's first reply, when libmicrohttpd learns that
+	 * the socket has no TCP options (acceptor.c): Unix sockets have no
+	 * Nagle or cork delay, so there is nothing to push. */
+	if (strncmp(fmt, "Failed to push the data", 23) == 0)
+		return;
 	fputs("dockgate: http: ", stderr);
 	vfprintf(stderr, fmt, ap);
 }
@@ -480,8 +492,8 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 		s->sock_dev = sb.st_dev;
 		s->sock_ino = sb.st_ino;
 	}
-	/* Every pool thread accepts on the shared socket; it must never
-	 * block one of them. */
+	/* The accepting thread takes what the backlog holds, then polls; an
+	 * accept must never block it. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
 	s->allow_reply = new_response(authz_res_allow_reply, false);
@@ -515,25 +527,41 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 			unlink(s->socket_path);
 		goto fail;
 	}
-	s->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
-	        MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
-	    0,
-	    NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-	    cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
-	if (s->mhd == NULL) {
-		*why = strdup("cannot start the HTTP server (libmicrohttpd)");
-		slow_stop(s->slow);
-		close(fd);
-		if (s->socket_path)
-			unlink(s->socket_path);
-		goto fail;
+	/* A daemon per worker rather than libmicrohttpd's thread pool, whose
+	 * workers race to accept (acceptor.h). */
+	unsigned limit_each = MAX_CONNECTIONS / threads;
+	s->listen_fd = fd;
+	s->acceptor = acceptor_new(threads);
+	s->mhd = calloc(threads, sizeof *s->mhd);
+	if (s->acceptor == NULL || s->mhd == NULL) {
+		*why = strdup("out of memory");
+		goto fail_serving;
 	}
+	for (unsigned i = 0; i < threads; i++) {
+		s->mhd[i] = MHD_start_daemon(
+		    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET |
+		        MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+		        MHD_ALLOW_SUSPEND_RESUME,
+		    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		    (void *)NULL, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout,
+		    MHD_OPTION_CONNECTION_LIMIT, limit_each,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)s,
+		    MHD_OPTION_NOTIFY_CONNECTION, acceptor_notify,
+		    acceptor_slot(s->acceptor, i), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)CONN_MEMORY, MHD_OPTION_END);
+		if (s->mhd[i] == NULL) {
+			*why = strdup("cannot start the HTTP server (libmicrohttpd)");
+			goto fail_serving;
+		}
+		s->n_mhd = i + 1;
+	}
+	if (!acceptor_start(s->acceptor, fd, s->mhd, limit_each, why))
+		goto fail_serving;
 	return s;
+fail_serving:
+	stop_serving(s);
+	if (s->socket_path)
+		unlink(s->socket_path);
 fail:
 	release_output(s);
 	policy_unref(s->policy);
@@ -552,22 +580,33 @@ void server_set_policy(struct server *s, struct policy *p)
 	policy_unref(old);
 }
 
+/* Stops accepting, then the look-up lane and the daemons, and closes the
+ * listening socket. The socket is never shut down: an inherited one is
+ * shared with systemd and the next instance, which must go on accepting. */
+static void stop_serving(struct server *s)
+{
+	acceptor_stop(s->acceptor);
+	/* Suspended connections must be resumed before MHD stops: the slow
+	 * lane finishes its queue first. */
+	slow_stop(s->slow);
+	s->slow = NULL;
+	for (unsigned i = 0; i < s->n_mhd; i++)
+		MHD_stop_daemon(s->mhd[i]);
+	free(s->mhd);
+	s->mhd = NULL;
+	s->n_mhd = 0;
+	acceptor_free(s->acceptor);
+	s->acceptor = NULL;
+	close(s->listen_fd);
+}
+
 void server_stop(struct server *s)
 {
 	struct stat sb;
 
 	if (s == NULL)
 		return;
-	/* Take the listening socket back before stopping: MHD_stop_daemon
-	 * would shutdown(2) it, and an inherited socket is shared with
-	 * systemd and the next instance, which must go on accepting. */
-	MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-	/* Suspended connections must be resumed before MHD stops: the slow
-	 * lane finishes its queue first. */
-	slow_stop(s->slow);
-	MHD_stop_daemon(s->mhd);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	stop_serving(s);
 	/* Every request has completed: its line is queued. */
 	release_output(s);
 	/* Remove the socket only if it is still ours: a newer instance may

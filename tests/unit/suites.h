@@ -36,5 +36,6 @@ Suite *metrics_suite(void);
 Suite *strbuf_suite(void);
 Suite *declog_suite(void);
 Suite *arena_suite(void);
+Suite *acceptor_suite(void);
 
 #endif

@@ -1,0 +1,320 @@
+/* acceptor suite: connections opened at once are spread evenly over the
+ * daemons, a closed one frees its daemon's place, a full set leaves new
+ * connections waiting in the backlog rather than dropping them, stopping
+ * leaves the listening socket working, and libmicrohttpd neither retries
+ * TCP options nor logs on the Unix sockets it is handed. Real daemons,
+ * real sockets. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "acceptor.h"
+#include "suites.h"
+
+enum { DAEMONS = 2 };
+
+struct rig {
+	char dir[64];
+	struct sockaddr_un sa;
+	int listen_fd;
+	struct acceptor *acc;
+	struct MHD_Daemon *d[DAEMONS];
+	char names[DAEMONS][2]; /* each daemon answers with its index */
+};
+
+/* libmicrohttpd's messages, all daemons: "Failed to push the data", and
+ * any other. */
+static int pushes, others;
+
+static void count_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	(void)ap;
+	if (strncmp(fmt, "Failed to push the data", 23) == 0) {
+		__atomic_add_fetch(&pushes, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
+	fprintf(stderr, "libmicrohttpd: %s", fmt);
+	__atomic_add_fetch(&others, 1, __ATOMIC_SEQ_CST);
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
+                              const char *url, const char *method,
+                              const char *version, const char *upload,
+                              size_t *upload_len, void **ctx)
+{
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)upload;
+	/* The first call only sees the headers; answer on the next. */
+	if (*ctx == NULL) {
+		*ctx = cls;
+		return MHD_YES;
+	}
+	*upload_len = 0;
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    1, cls, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ok = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static void rig_up(struct rig *g, unsigned limit_each)
+{
+	memset(g, 0, sizeof *g);
+	strcpy(g->dir, "/tmp/dockgate-acceptor.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(g->dir));
+	g->sa.sun_family = AF_UNIX;
+	snprintf(g->sa.sun_path, sizeof g->sa.sun_path, "%s/s", g->dir);
+	g->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(g->listen_fd, 0);
+	ck_assert_int_eq(bind(g->listen_fd, (struct sockaddr *)&g->sa, sizeof g->sa), 0);
+	ck_assert_int_eq(listen(g->listen_fd, 64), 0);
+	g->acc = acceptor_new(DAEMONS);
+	ck_assert_ptr_nonnull(g->acc);
+	for (unsigned i = 0; i < DAEMONS; i++) {
+		g->names[i][0] = (char)('0' + i);
+		g->d[i] = MHD_start_daemon(
+		    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET |
+		        MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG,
+		    0, NULL, NULL, answer, g->names[i], MHD_OPTION_EXTERNAL_LOGGER,
+		    count_log, (void *)NULL, MHD_OPTION_CONNECTION_LIMIT, limit_each,
+		    MHD_OPTION_NOTIFY_CONNECTION, acceptor_notify,
+		    acceptor_slot(g->acc, i), MHD_OPTION_END);
+		ck_assert_ptr_nonnull(g->d[i]);
+	}
+	char *why = NULL;
+	ck_assert_msg(acceptor_start(g->acc, g->listen_fd, g->d, limit_each, &why),
+	              "%s", why ? why : "");
+	__atomic_store_n(&pushes, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&others, 0, __ATOMIC_SEQ_CST);
+}
+
+static void rig_down(struct rig *g)
+{
+	acceptor_stop(g->acc);
+	for (unsigned i = 0; i < DAEMONS; i++)
+		MHD_stop_daemon(g->d[i]);
+	acceptor_free(g->acc);
+	close(g->listen_fd);
+	unlink(g->sa.sun_path);
+	rmdir(g->dir);
+}
+
+static int dial(const struct rig *g)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (const struct sockaddr *)&g->sa, sizeof g->sa), 0);
+	return fd;
+}
+
+/* Reads a reply from fd and returns the index of the daemon that sent
+ * it, or -1 when none came within ms milliseconds. */
+static int reply(int fd, int ms)
+{
+	char buf[1024];
+	size_t len = 0;
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, ms) <= 0)
+			return -1;
+		ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+		char *end = strstr(buf, "\r\n\r\n");
+		if (end != NULL && buf + len > end + 4) {
+			ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+			return end[4] - '0';
+		}
+		ck_assert_uint_lt(len, sizeof buf - 1);
+	}
+}
+
+/* Sends a request on fd; then as reply(). */
+static int ask(int fd, int ms)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+	ck_assert_int_eq(write(fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+	return reply(fd, ms);
+}
+
+/* Waits up to 2 s for daemon i's count to reach want. */
+static void await_open(const struct rig *g, unsigned i, unsigned want)
+{
+	for (int k = 0; k < 200 && acceptor_open(g->acc, i) != want; k++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	ck_assert_uint_eq(acceptor_open(g->acc, i), want);
+}
+
+/* 16 connections opened before any is read from split 8 / 8, whatever
+ * descriptors they get; each keeps its daemon for its later requests. */
+START_TEST(test_spreads_a_burst)
+{
+	struct rig g;
+	rig_up(&g, 100);
+	enum { N = 16 };
+	int fd[N], first[N], per[DAEMONS] = {0};
+	for (int i = 0; i < N; i++)
+		fd[i] = dial(&g);
+	for (int i = 0; i < N; i++) {
+		first[i] = ask(fd[i], 2000);
+		ck_assert_int_ge(first[i], 0);
+		ck_assert_int_lt(first[i], DAEMONS);
+		per[first[i]]++;
+	}
+	ck_assert_int_eq(per[0], N / 2);
+	ck_assert_int_eq(per[1], N / 2);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(ask(fd[i], 2000), first[i]);
+	await_open(&g, 0, N / 2);
+	await_open(&g, 1, N / 2);
+	for (int i = 0; i < N; i++)
+		close(fd[i]);
+	await_open(&g, 0, 0);
+	await_open(&g, 1, 0);
+	rig_down(&g);
+}
+END_TEST
+
+/* A daemon whose connections closed gets the next ones. */
+START_TEST(test_refills_the_emptier)
+{
+	struct rig g;
+	rig_up(&g, 100);
+	int fd[4], on[4];
+	for (int i = 0; i < 4; i++) {
+		fd[i] = dial(&g);
+		on[i] = ask(fd[i], 2000);
+		ck_assert_int_ge(on[i], 0);
+	}
+	await_open(&g, 0, 2);
+	await_open(&g, 1, 2);
+	/* Close both of daemon 0's. */
+	for (int i = 0; i < 4; i++)
+		if (on[i] == 0) {
+			close(fd[i]);
+			fd[i] = -1;
+		}
+	await_open(&g, 0, 0);
+	int a = dial(&g), b = dial(&g);
+	ck_assert_int_eq(ask(a, 2000), 0);
+	ck_assert_int_eq(ask(b, 2000), 0);
+	close(a);
+	close(b);
+	for (int i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	rig_down(&g);
+}
+END_TEST
+
+/* With every daemon at its limit a new connection is not dropped: it
+ * waits in the backlog and is answered once a place frees up. */
+START_TEST(test_full_leaves_backlog)
+{
+	struct rig g;
+	rig_up(&g, 1);
+	int a = dial(&g), b = dial(&g);
+	int on_a = ask(a, 2000), on_b = ask(b, 2000);
+	ck_assert_int_ge(on_a, 0);
+	ck_assert_int_ge(on_b, 0);
+	ck_assert_int_ne(on_a, on_b);
+	int c = dial(&g);
+	ck_assert_int_eq(ask(c, 300), -1);
+	close(a);
+	/* The acceptor looks again within its retry interval, and the
+	 * place is a's. */
+	ck_assert_int_eq(reply(c, 2000), on_a);
+	close(b);
+	close(c);
+	rig_down(&g);
+}
+END_TEST
+
+/* Stopping joins the thread, and leaves the listening socket open and
+ * listening, as an inherited one must stay for the next instance. */
+START_TEST(test_stop_keeps_socket)
+{
+	struct rig g;
+	rig_up(&g, 100);
+	int a = dial(&g);
+	ck_assert_int_ge(ask(a, 2000), 0);
+	acceptor_stop(g.acc);
+	int b = dial(&g); /* queued, not accepted */
+	struct sockaddr_un sa;
+	socklen_t len = sizeof sa;
+	int c = accept(g.listen_fd, (struct sockaddr *)&sa, &len);
+	ck_assert_int_ge(c, 0);
+	close(a);
+	close(b);
+	close(c);
+	rig_down(&g);
+}
+END_TEST
+
+/* A TCP option on a Unix socket is refused with ENOPROTOOPT, which
+ * libmicrohttpd reads as "not TCP"; other options and errors are the
+ * system's. Then a whole exchange: no retries, nothing logged. */
+START_TEST(test_unix_sockets_are_not_tcp)
+{
+	int sv[2];
+	int one = 1;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	errno = 0;
+	ck_assert_int_eq(setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), -1);
+	ck_assert_int_eq(errno, ENOPROTOOPT);
+	ck_assert_int_eq(setsockopt(sv[0], IPPROTO_TCP, TCP_CORK, &one, sizeof one), -1);
+	ck_assert_int_eq(errno, ENOPROTOOPT);
+	int size = 65536;
+	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size), 0);
+	ck_assert_int_eq(setsockopt(-1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), -1);
+	ck_assert_int_eq(errno, EBADF);
+	close(sv[0]);
+	close(sv[1]);
+
+	struct rig g;
+	rig_up(&g, 100);
+	int fd[4];
+	for (int i = 0; i < 4; i++)
+		fd[i] = dial(&g);
+	for (int k = 0; k < 25; k++)
+		for (int i = 0; i < 4; i++)
+			ck_assert_int_ge(ask(fd[i], 2000), 0);
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	rig_down(&g);
+	/* Without the ENOPROTOOPT each reply tried both options again and
+	 * said so. With it, only a connection's first reply says "Failed
+	 * to push the data" (server.c drops that line). */
+	ck_assert_int_eq(__atomic_load_n(&others, __ATOMIC_SEQ_CST), 0);
+	ck_assert_int_le(__atomic_load_n(&pushes, __ATOMIC_SEQ_CST), 4);
+}
+END_TEST
+
+Suite *acceptor_suite(void)
+{
+	Suite *s = suite_create("acceptor");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_spreads_a_burst);
+	tcase_add_test(tc, test_refills_the_emptier);
+	tcase_add_test(tc, test_full_leaves_backlog);
+	tcase_add_test(tc, test_stop_keeps_socket);
+	tcase_add_test(tc, test_unix_sockets_are_not_tcp);
+	suite_add_tcase(s, tc);
+	return s;
+}
