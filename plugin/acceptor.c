@@ -1,4 +1,5 @@
 /* acceptor: spreads connections over the daemons (see acceptor.h). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acceptor.h"
@@ -18,12 +20,16 @@
 #include "strbuf.h"
 
 /* How long the thread waits before accepting again when it cannot: every
- * daemon is at its limit, or accept(2) ran out of descriptors or memory.
- * The connections wait in the backlog meanwhile. */
+ * daemon is at its limit, accept(2) ran out of descriptors or memory, or
+ * the socket is in error. The connections wait in the backlog meanwhile. */
 #define RETRY_MS 100
+/* A daemon given nothing for this long has every connection it was given
+ * counted by libmicrohttpd, so its count can be checked against ours. */
+#define SETTLED_MS 1000
 
 struct slot {
 	atomic_uint open;
+	long long last_ms; /* when it was last given one; the thread's own */
 };
 
 struct acceptor {
@@ -33,7 +39,7 @@ struct acceptor {
 	int listen_fd;
 	int wake_fd; /* an eventfd, readable once stopping */
 	bool started;
-	bool failing; /* accept(2) failed; said once until it works again */
+	const char *trouble; /* what was last logged; NULL once working */
 	pthread_t thread;
 	struct MHD_Daemon *const *d;
 	struct slot slot[];
@@ -45,17 +51,33 @@ struct acceptor {
  * EOPNOTSUPP, which that version does not read as "not TCP" (it does for
  * ENOPROTOOPT, EINVAL and ENOTSOCK): it would try again, and log three
  * lines, on every reply. This definition takes the place of the C
- * library's for the whole program and reports ENOPROTOOPT ("the option is
- * not supported by the protocol", POSIX's name for this case) instead, so
- * libmicrohttpd concludes once per connection. Anything else is the
- * system call's own answer, which is all glibc's wrapper returns on 64-bit
- * Linux. */
+ * library's for the whole program (libmicrohttpd's calls and libcurl's
+ * bind to it) and reports ENOPROTOOPT ("the option is not supported by the
+ * protocol", POSIX's name for this case) instead, so libmicrohttpd
+ * concludes once per connection. Everything else is the C library's own
+ * setsockopt, found once. */
+typedef int (*setsockopt_fn)(int, int, int, const void *, socklen_t);
+static _Atomic(setsockopt_fn) next_setsockopt;
+
+static int raw_setsockopt(int fd, int level, int name, const void *value,
+                          socklen_t len)
+{
+	return (int)syscall(SYS_setsockopt, fd, level, name, value, len);
+}
+
 int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
-	long r = syscall(SYS_setsockopt, fd, level, name, value, len);
+	setsockopt_fn f = atomic_load_explicit(&next_setsockopt,
+	                                       memory_order_relaxed);
+	if (f == NULL) {
+		void *sym = dlsym(RTLD_NEXT, "setsockopt");
+		f = sym != NULL ? (setsockopt_fn)sym : raw_setsockopt;
+		atomic_store_explicit(&next_setsockopt, f, memory_order_relaxed);
+	}
+	int r = f(fd, level, name, value, len);
 	if (r < 0 && errno == EOPNOTSUPP && level == IPPROTO_TCP)
 		errno = ENOPROTOOPT;
-	return (int)r;
+	return r;
 }
 
 struct acceptor *acceptor_new(unsigned n)
@@ -102,6 +124,48 @@ void acceptor_notify(void *slot, struct MHD_Connection *conn,
 		slot_drop(slot);
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Logs what stops the thread from accepting, once until it accepts again
+ * (what stays wrong is not repeated every RETRY_MS). */
+static void trouble(struct acceptor *a, const char *what, int err)
+{
+	if (a->trouble != what)
+		log_msg(LOG_ERROR, "cannot accept connections: %s: %s; retrying "
+		                   "every %d ms", what, strerror(err), RETRY_MS);
+	a->trouble = what;
+}
+
+/* Our count of a daemon's connections can only be too high if one it was
+ * given never started (libmicrohttpd closes it without a notice when it
+ * cannot set it up, out of memory), and a daemon so counted full would
+ * never get another. When all look full, a daemon given nothing for
+ * SETTLED_MS is checked against libmicrohttpd's own count, which then
+ * includes all it was given. (libmicrohttpd reads that count unlocked for
+ * this call; it lags behind a close, so it errs high, never low.) */
+static void settle(struct acceptor *a)
+{
+	long long now = now_ms();
+	for (unsigned i = 0; i < a->n; i++) {
+		if (now - a->slot[i].last_ms < SETTLED_MS)
+			continue;
+		const union MHD_DaemonInfo *info = MHD_get_daemon_info(
+		    a->d[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (info == NULL)
+			continue;
+		unsigned real = info->num_connections;
+		unsigned v = atomic_load(&a->slot[i].open);
+		while (real < v &&
+		       !atomic_compare_exchange_weak(&a->slot[i].open, &v, real))
+			;
+	}
+}
+
 /* The daemon with the fewest connections, below the limit; ties go round
  * in turn. -1: all are full. */
 static int emptiest(struct acceptor *a)
@@ -126,8 +190,11 @@ static bool accept_pending(struct acceptor *a)
 {
 	for (;;) {
 		int i = emptiest(a);
-		if (i < 0)
-			return false;
+		if (i < 0) {
+			settle(a);
+			if ((i = emptiest(a)) < 0)
+				return false;
+		}
 		struct sockaddr_un sa;
 		socklen_t len = sizeof sa;
 		int fd = accept4(a->listen_fd, (struct sockaddr *)&sa, &len,
@@ -136,28 +203,26 @@ static bool accept_pending(struct acceptor *a)
 			if (errno == EINTR || errno == ECONNABORTED ||
 			    errno == EPROTO)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				a->failing = false;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return true;
-			}
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection
 			 * stays queued until descriptors or memory free up. */
-			if (!a->failing)
-				log_msg(LOG_ERROR,
-				        "cannot accept connections: %s; "
-				        "retrying every %d ms",
-				        strerror(errno), RETRY_MS);
-			a->failing = true;
+			trouble(a, "accept", errno);
 			return false;
 		}
-		if (a->failing)
+		if (a->trouble != NULL)
 			log_msg(LOG_INFO, "accepting connections again");
-		a->failing = false;
+		a->trouble = NULL;
 		atomic_fetch_add(&a->slot[i].open, 1);
-		/* On failure libmicrohttpd has closed the socket. */
+		a->slot[i].last_ms = now_ms();
+		/* On failure libmicrohttpd has closed the socket (and said
+		 * why); the rest wait rather than meet the same fate. */
 		if (MHD_add_connection(a->d[i], fd, (struct sockaddr *)&sa, len) !=
-		    MHD_YES)
+		    MHD_YES) {
 			slot_drop(&a->slot[i]);
+			trouble(a, "libmicrohttpd refused a connection", errno);
+			return false;
+		}
 	}
 }
 
@@ -171,13 +236,24 @@ static void *run(void *arg)
 		                      {.fd = a->listen_fd, .events = POLLIN}};
 		/* Not ready: watch only for the stop, and look again later. */
 		int r = poll(p, ready ? 2 : 1, ready ? -1 : RETRY_MS);
-		if (r < 0 && errno != EINTR) {
-			log_msg(LOG_ERROR, "poll: %s", strerror(errno));
-			ready = false;
+		if (r < 0) {
+			if (errno != EINTR) {
+				trouble(a, "poll", errno);
+				nanosleep(&(struct timespec){0, RETRY_MS * 1000000L},
+				          NULL);
+			}
 			continue;
 		}
 		if (p[0].revents != 0)
 			return NULL;
+		/* A socket shut down or in error polls readable for ever
+		 * and accepts nothing: look again later rather than spin. */
+		if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			trouble(a, "the listening socket is shut down or in error",
+			        p[1].revents & POLLNVAL ? EBADF : EPIPE);
+			ready = false;
+			continue;
+		}
 		ready = accept_pending(a);
 	}
 }

@@ -90,7 +90,8 @@ struct req_state {
 static int slow_submit(struct server *s, struct MHD_Connection *conn,
                        struct req_state *st, struct policy *p);
 static struct slow_lane *slow_start(struct server *s, unsigned n);
-static void slow_stop(struct slow_lane *sl);
+static void slow_drain(struct slow_lane *sl);
+static void slow_free(struct slow_lane *sl);
 static void stop_serving(struct server *s);
 
 static const char not_found_reply[] =
@@ -544,7 +545,12 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 		        MHD_ALLOW_SUSPEND_RESUME,
 		    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 		    (void *)NULL, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout,
-		    MHD_OPTION_CONNECTION_LIMIT, limit_each,
+		    /* The acceptor keeps to limit_each. One more here,
+		     * because libmicrohttpd reports a close before it counts
+		     * it, and a connection handed over in between must not
+		     * find the daemon full (it would be closed, not kept
+		     * waiting). */
+		    MHD_OPTION_CONNECTION_LIMIT, limit_each + 1,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, (void *)s,
 		    MHD_OPTION_NOTIFY_CONNECTION, acceptor_notify,
 		    acceptor_slot(s->acceptor, i), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -587,14 +593,17 @@ static void stop_serving(struct server *s)
 {
 	acceptor_stop(s->acceptor);
 	/* Suspended connections must be resumed before MHD stops: the slow
-	 * lane finishes its queue first. */
-	slow_stop(s->slow);
-	s->slow = NULL;
+	 * lane finishes its queue first. Workers still answering on open
+	 * connections may look at the lane until their daemon stops; it
+	 * refuses them from now on, and is freed after. */
+	slow_drain(s->slow);
 	for (unsigned i = 0; i < s->n_mhd; i++)
 		MHD_stop_daemon(s->mhd[i]);
 	free(s->mhd);
 	s->mhd = NULL;
 	s->n_mhd = 0;
+	slow_free(s->slow);
+	s->slow = NULL;
 	acceptor_free(s->acceptor);
 	s->acceptor = NULL;
 	close(s->listen_fd);
@@ -695,7 +704,7 @@ static struct slow_lane *slow_start(struct server *s, unsigned n)
 		if (pthread_create(&sl->threads[sl->n], NULL, slow_main, sl) != 0)
 			break;
 	if (sl->n == 0) {
-		slow_stop(sl);
+		slow_free(sl);
 		return NULL;
 	}
 	return sl;
@@ -732,16 +741,28 @@ static int slow_submit(struct server *s, struct MHD_Connection *conn,
 	return 0;
 }
 
-static void slow_stop(struct slow_lane *sl)
+/* Finishes the queue and ends the threads; slow_submit refuses from then
+ * on. */
+static void slow_drain(struct slow_lane *sl)
 {
 	if (sl == NULL)
 		return;
 	pthread_mutex_lock(&sl->lock);
+	bool running = !sl->stopping;
 	sl->stopping = true;
 	pthread_cond_broadcast(&sl->cond);
 	pthread_mutex_unlock(&sl->lock);
-	for (unsigned i = 0; i < sl->n; i++)
-		pthread_join(sl->threads[i], NULL);
+	if (running)
+		for (unsigned i = 0; i < sl->n; i++)
+			pthread_join(sl->threads[i], NULL);
+}
+
+/* Once no worker can reach it: after the daemons have stopped. */
+static void slow_free(struct slow_lane *sl)
+{
+	if (sl == NULL)
+		return;
+	slow_drain(sl);
 	pthread_cond_destroy(&sl->cond);
 	pthread_mutex_destroy(&sl->lock);
 	free(sl);
