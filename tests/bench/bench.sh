@@ -296,7 +296,7 @@ HWM_MIB=$(awk -v k="$HWM" 'BEGIN { printf "%.1f", k / 1024 }')
 	echo "|---|---:|---:|---:|---|---|"
 	echo "| decisions/s, 1 connection | $N1 | $D1 | $R1 | >= 0.8 | $(verdict "$R1" 0.8 ge) |"
 	echo "| decisions/s, 16 connections | $N16 | $D16 | $R16 | >= 0.7 | $(verdict "$R16" 0.7 ge) |"
-	echo "| same, each run (their spread is how the 16 connections fell on dockgate's two workers; doc/benchmarks.md) | $(runs nginx 16 rps) | $(runs dockgate 16 rps) | | | |"
+	echo "| same, each run (nginx's spread is how the 16 connections fell on its two workers; doc/benchmarks.md) | $(runs nginx 16 rps) | $(runs dockgate 16 rps) | | | |"
 	echo "| p50 latency, 1 connection (us) | $(fig nginx 1 p50_us) | $(fig dockgate 1 p50_us) | $(ratio "$(fig dockgate 1 p50_us)" "$(fig nginx 1 p50_us)") | | |"
 	echo "| libmicrohttpd alone, no decision (tests/bench/mhdref): decisions/s, 1 / 16 connections, and over nginx | $N1 / $N16 | $(fig mhdref 1 rps) / $(fig mhdref 16 rps) | $(ratio "$(fig mhdref 1 rps)" "$N1") / $(ratio "$(fig mhdref 16 rps)" "$N16") | | |"
 	echo "| same, server CPU per reply, 1 / 16 connections (us) | $(fig nginx 1 cpu_us_per_decision) / $(fig nginx 16 cpu_us_per_decision) | $(fig mhdref 1 cpu_us_per_decision) / $(fig mhdref 16 cpu_us_per_decision) | | | |"
