@@ -149,16 +149,20 @@ void authz_req_clear(struct authz_req *req)
 char *authz_reply(bool allow, const char *msg)
 {
 	struct strbuf sb = STRBUF_INIT;
-	strbuf_adds(&sb, allow ? "{\"Allow\":true" : "{\"Allow\":false");
+	size_t n = 0;
 	if (msg != NULL) {
 		/* Everything in msg came from valid UTF-8, but a reply that
 		 * silently lost its reason would be worse than a vague one. */
-		size_t n = strlen(msg);
+		n = strlen(msg);
 		if (!utf8_valid(msg, n)) {
 			msg = "denied by dockgate (reason not printable)";
 			n = strlen(msg);
 		}
-		strbuf_reserve(&sb, n + n / 8 + 32);
+	}
+	/* One allocation: the frame, and the message with room to escape. */
+	strbuf_reserve(&sb, n + n / 8 + 48);
+	strbuf_adds(&sb, allow ? "{\"Allow\":true" : "{\"Allow\":false");
+	if (msg != NULL) {
 		strbuf_adds(&sb, ",\"Msg\":\"");
 		const char *p = msg, *end = msg + n;
 		while (p < end) {
