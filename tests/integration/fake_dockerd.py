@@ -11,6 +11,9 @@ look-up served is counted in COUNT_FILE.
 
 Images: */userimg:* (USER 1000), */rootimg:* (no USER), */rootname:*
 (USER root:root), sha256 IDs of those; anything else is 404.
+
+FAKE_DOCKERD_DELAY=SECONDS in the environment: each look-up waits that
+long before it answers, so that look-ups are still waiting at some moment.
 """
 import http.client
 import http.server
@@ -20,11 +23,13 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 
 DOCKER_SOCK, DOCKGATE_SOCK, COUNT_FILE = sys.argv[1:4]
 IDS = {"userimg": "sha256:" + "a" * 64, "rootimg": "sha256:" + "b" * 64,
        "rootname": "sha256:" + "c" * 64}
 USERS = {"userimg": "1000", "rootimg": "", "rootname": "root:root"}
+DELAY = float(os.environ.get("FAKE_DOCKERD_DELAY", "0"))
 lock = threading.Lock()
 count = 0
 
@@ -71,6 +76,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not authorized("/v1.41" + path):
             return self.send(403, {"message": "authorization denied"})
         name = path[len("/images/"):-len("/json")]
+        time.sleep(DELAY)
         with lock:
             count += 1
             with open(COUNT_FILE, "w") as f:

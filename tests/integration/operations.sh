@@ -324,6 +324,35 @@ detail=$(grep -c SECRET "$AUDIT" "$LOG") check "inspect: nothing of the image's 
 stop
 kill "$fake" 2>/dev/null
 wait "$fake" 2>/dev/null
+# Stopping while look-ups wait (each takes 0.5 s): the look-up lane
+# finishes what it holds and resumes those connections, workers still
+# answering are refused the lane, and it is freed only after they stop.
+# Before, a worker could reach the freed lane (the ASan and valgrind runs
+# of this suite are what would see it). The stop is clean, and every
+# client gets a verdict or a closed connection, never a hang.
+FAKE_DOCKERD_DELAY=0.5 python3 "$ROOT/tests/integration/fake_dockerd.py" \
+	"$TMP/docker2.sock" "$SOCK" "$TMP/lookups2" &
+fake=$!
+waitfor 10 test -S "$TMP/docker2.sock"
+start --policy "$TMP/inspect.yaml" --threads 2 --docker-host "unix://$TMP/docker2.sock" || exit 1
+clients=()
+for c in $(seq 1 8); do
+	curl -s -m 60 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-user.json" \
+		http://dockgate/AuthZPlugin.AuthZReq -o "$TMP/stop.$c" &
+	clients+=($!)
+done
+waitfor 10 test -s "$TMP/lookups2"
+t0=$SECONDS
+stop
+rc=$?
+wait "${clients[@]}"
+waited=$((SECONDS - t0))
+allowed=$(grep -lx '{"Allow":true}' "$TMP"/stop.* 2>/dev/null | wc -l)
+detail="rc=$rc; stop and clients took ${waited} s; $allowed of 8 allowed" \
+	check "inspect: a stop while look-ups wait is clean, finishes them, and leaves no client hanging" \
+	[ "$rc" = 0 -a "$waited" -le 20 -a "$allowed" -ge 1 ]
+kill "$fake" 2>/dev/null
+wait "$fake" 2>/dev/null
 # dockerd cannot be asked: fail closed, with the reason.
 start --policy "$TMP/inspect.yaml" --docker-host "unix://$TMP/nothing.sock" || exit 1
 r=$(curl -s -m 30 --unix-socket "$SOCK" -X POST --data-binary @"$TMP/c-user.json" http://dockgate/AuthZPlugin.AuthZReq)
