@@ -226,11 +226,21 @@ managed-plugin: $(BUILD)/dockgate
 	DOCKGATE=$(CURDIR)/$(BUILD)/dockgate OUT=$(CURDIR)/$(BUILD)/managed-plugin \
 		contrib/managed-plugin/build.sh $(PLUGIN_NAME) $(PLUGIN_POLICY)
 
-# The man page renders without a single groff warning.
-man-check:
+# The man page renders without a single groff warning, and documents every
+# option `dockgate --help` lists.
+man-check: $(BUILD)/dockgate
 	@out=$$(groff -man -Tutf8 -ww -z contrib/dockgate.8 2>&1); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
 	echo "contrib/dockgate.8: renders cleanly"
+	@opts=$$($(BUILD)/dockgate --help | grep -o -- '--[a-z][a-z-]*' | sort -u); \
+	[ -n "$$opts" ] || { echo "dockgate --help lists no option"; exit 1; }; \
+	page=$$(sed 's/\\-/-/g' contrib/dockgate.8); missing=; \
+	for o in $$opts; do \
+		printf '%s\n' "$$page" | grep -q -- "$$o\\b" || missing="$$missing $$o"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "contrib/dockgate.8 does not document:$$missing"; exit 1; fi; \
+	echo "contrib/dockgate.8: documents all $$(echo $$opts | wc -w) options of dockgate --help"
 
 # The managed plugin's rootfs, assembled without docker and run with chroot:
 # it carries libcurl, which the binary opens only for unset-user: inspect.
