@@ -7,7 +7,8 @@
  * 16 connections opened at once often all landed on one worker, which then
  * ran at a full core while the other slept (doc/benchmarks-notes.md). A
  * daemon at its limit gets no more; when all are, new connections wait in
- * the socket's backlog, as they did with libmicrohttpd's accept. */
+ * the socket's backlog, as they did with libmicrohttpd's accept, and the
+ * next close hands the first of them over at once. */
 #ifndef DOCKGATE_ACCEPTOR_H
 #define DOCKGATE_ACCEPTOR_H
 
@@ -20,6 +21,13 @@ struct acceptor;
 /* The counters for n daemons; NULL when out of memory. Create it before
  * the daemons, which report their closed connections to it. */
 struct acceptor *acceptor_new(unsigned n);
+
+/* How long the thread waits before it tries again when accepting fails
+ * (out of descriptors, the socket in error), and how often it checks its
+ * counts while every daemon is full (default 100 ms). Before
+ * acceptor_start; tests set it high to show that a close, not the timer,
+ * hands a waiting connection over. */
+void acceptor_set_retry_ms(struct acceptor *a, unsigned ms);
 
 /* Daemon i's MHD_OPTION_NOTIFY_CONNECTION: acceptor_notify with
  * acceptor_slot(a, i) as its argument. */

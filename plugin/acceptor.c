@@ -19,9 +19,11 @@
 #include "log.h"
 #include "strbuf.h"
 
-/* How long the thread waits before accepting again when it cannot: every
- * daemon is at its limit, accept(2) ran out of descriptors or memory, or
- * the socket is in error. The connections wait in the backlog meanwhile. */
+/* How long the thread waits before accepting again when it cannot:
+ * accept(2) ran out of descriptors or memory, or the socket is in error.
+ * The connections wait in the backlog meanwhile. When every daemon is at
+ * its limit, a closed connection wakes the thread at once; this is then
+ * only the interval at which it checks the counts (settle). */
 #define RETRY_MS 100
 /* A daemon given nothing for this long has every connection it was given
  * counted by libmicrohttpd, so its count can be checked against ours. */
@@ -30,6 +32,7 @@
 struct slot {
 	atomic_uint open;
 	long long last_ms; /* when it was last given one; the thread's own */
+	struct acceptor *owner;
 };
 
 struct acceptor {
@@ -38,6 +41,9 @@ struct acceptor {
 	unsigned limit;
 	int listen_fd;
 	int wake_fd; /* an eventfd, readable once stopping */
+	int room_fd; /* an eventfd, written when a place frees up... */
+	atomic_bool waiting; /* ...while the thread waits for one */
+	unsigned retry_ms;
 	bool started;
 	const char *trouble; /* what was last logged; NULL once working */
 	pthread_t thread;
@@ -90,9 +96,24 @@ struct acceptor *acceptor_new(unsigned n)
 	a->n = n;
 	a->listen_fd = -1;
 	a->wake_fd = -1;
-	for (unsigned i = 0; i < n; i++)
+	a->retry_ms = RETRY_MS;
+	atomic_init(&a->waiting, false);
+	/* Made here, not at start: the daemons may report closes before. */
+	a->room_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->room_fd < 0) {
+		free(a);
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++) {
 		atomic_init(&a->slot[i].open, 0);
+		a->slot[i].owner = a;
+	}
 	return a;
+}
+
+void acceptor_set_retry_ms(struct acceptor *a, unsigned ms)
+{
+	a->retry_ms = ms > 0 ? ms : 1;
 }
 
 void *acceptor_slot(struct acceptor *a, unsigned i)
@@ -120,8 +141,19 @@ void acceptor_notify(void *slot, struct MHD_Connection *conn,
 {
 	(void)conn;
 	(void)socket_context;
-	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-		slot_drop(slot);
+	if (toe != MHD_CONNECTION_NOTIFY_CLOSED)
+		return;
+	struct slot *s = slot;
+	slot_drop(s);
+	/* Sequentially consistent with the thread's "set waiting, then look
+	 * at the counts again": either it sees this drop or we see it
+	 * waiting. A write is only made while it waits, so not per close. */
+	if (atomic_load(&s->owner->waiting)) {
+		uint64_t one = 1;
+		while (write(s->owner->room_fd, &one, sizeof one) < 0 &&
+		       errno == EINTR)
+			;
+	}
 }
 
 static long long now_ms(void)
@@ -137,7 +169,7 @@ static void trouble(struct acceptor *a, const char *what, int err)
 {
 	if (a->trouble != what)
 		log_msg(LOG_ERROR, "cannot accept connections: %s: %s; retrying "
-		                   "every %d ms", what, strerror(err), RETRY_MS);
+		                   "every %u ms", what, strerror(err), a->retry_ms);
 	a->trouble = what;
 }
 
@@ -185,16 +217,37 @@ static int emptiest(struct acceptor *a)
 	return best;
 }
 
-/* Accepts what the backlog holds. false: try again after RETRY_MS. */
-static bool accept_pending(struct acceptor *a)
+enum accepted {
+	DRAINED, /* the backlog is empty */
+	FULL,    /* every daemon is at its limit: wait for a close */
+	TROUBLE, /* accepting failed: try again after retry_ms */
+};
+
+/* The daemon to hand the next connection to, or -1 (FULL), in which case
+ * the thread is marked waiting for a place. */
+static int place(struct acceptor *a)
+{
+	int i = emptiest(a);
+	if (i >= 0)
+		return i;
+	settle(a);
+	if ((i = emptiest(a)) >= 0)
+		return i;
+	atomic_store(&a->waiting, true);
+	/* A close between the look above and the mark found no one
+	 * waiting: look once more. */
+	if ((i = emptiest(a)) >= 0)
+		atomic_store(&a->waiting, false);
+	return i;
+}
+
+/* Accepts what the backlog holds. */
+static enum accepted accept_pending(struct acceptor *a)
 {
 	for (;;) {
-		int i = emptiest(a);
-		if (i < 0) {
-			settle(a);
-			if ((i = emptiest(a)) < 0)
-				return false;
-		}
+		int i = place(a);
+		if (i < 0)
+			return FULL;
 		struct sockaddr_un sa;
 		socklen_t len = sizeof sa;
 		int fd = accept4(a->listen_fd, (struct sockaddr *)&sa, &len,
@@ -204,11 +257,11 @@ static bool accept_pending(struct acceptor *a)
 			    errno == EPROTO)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return true;
+				return DRAINED;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection
 			 * stays queued until descriptors or memory free up. */
 			trouble(a, "accept", errno);
-			return false;
+			return TROUBLE;
 		}
 		if (a->trouble != NULL)
 			log_msg(LOG_INFO, "accepting connections again");
@@ -221,7 +274,7 @@ static bool accept_pending(struct acceptor *a)
 		    MHD_YES) {
 			slot_drop(&a->slot[i]);
 			trouble(a, "libmicrohttpd refused a connection", errno);
-			return false;
+			return TROUBLE;
 		}
 	}
 }
@@ -229,32 +282,44 @@ static bool accept_pending(struct acceptor *a)
 static void *run(void *arg)
 {
 	struct acceptor *a = arg;
-	bool ready = true;
+	enum accepted state = DRAINED;
 
 	for (;;) {
-		struct pollfd p[2] = {{.fd = a->wake_fd, .events = POLLIN},
-		                      {.fd = a->listen_fd, .events = POLLIN}};
-		/* Not ready: watch only for the stop, and look again later. */
-		int r = poll(p, ready ? 2 : 1, ready ? -1 : RETRY_MS);
+		/* Drained: wait for a connection. Full: for a place (or the
+		 * next settle). Trouble: only for the stop, then look again. */
+		struct pollfd p[2] = {
+		    {.fd = a->wake_fd, .events = POLLIN},
+		    {.fd = state == FULL ? a->room_fd : a->listen_fd,
+		     .events = POLLIN}};
+		int r = poll(p, state == TROUBLE ? 1 : 2,
+		             state == DRAINED ? -1 : (int)a->retry_ms);
 		if (r < 0) {
 			if (errno != EINTR) {
 				trouble(a, "poll", errno);
-				nanosleep(&(struct timespec){0, RETRY_MS * 1000000L},
+				nanosleep(&(struct timespec){a->retry_ms / 1000,
+				                             (a->retry_ms % 1000) *
+				                                 1000000L},
 				          NULL);
 			}
 			continue;
 		}
 		if (p[0].revents != 0)
 			return NULL;
-		/* A socket shut down or in error polls readable for ever
-		 * and accepts nothing: look again later rather than spin. */
-		if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		if (state == FULL) {
+			uint64_t n;
+			(void)!read(a->room_fd, &n, sizeof n);
+			atomic_store(&a->waiting, false);
+		} else if (state == DRAINED &&
+		           (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			/* A socket shut down or in error polls readable for
+			 * ever and accepts nothing: look again later rather
+			 * than spin. */
 			trouble(a, "the listening socket is shut down or in error",
 			        p[1].revents & POLLNVAL ? EBADF : EPIPE);
-			ready = false;
+			state = TROUBLE;
 			continue;
 		}
-		ready = accept_pending(a);
+		state = accept_pending(a);
 	}
 }
 
@@ -301,5 +366,6 @@ void acceptor_free(struct acceptor *a)
 	acceptor_stop(a);
 	if (a->wake_fd >= 0)
 		close(a->wake_fd);
+	close(a->room_fd);
 	free(a);
 }
