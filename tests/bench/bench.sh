@@ -117,14 +117,15 @@ median() {
 		print m }'
 }
 
-# CPU time (user + system, all threads) of the processes given, in µs.
+# CPU time of the processes given (all threads), in µs: user, then system.
 cpu_us() {
-	local p t=0 tck
+	local p u=0 s=0 tck pu ps
 	tck=$(getconf CLK_TCK)
 	for p in "$@"; do
-		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+		read -r pu ps < <(awk '{ print $14, $15 }' "/proc/$p/stat")
+		u=$((u + pu)) s=$((s + ps))
 	done
-	echo $((t * 1000000 / tck))
+	echo "$((u * 1000000 / tck)) $((s * 1000000 / tck))"
 }
 
 # The server processes behind a socket: dockgate's pid, or nginx's master
@@ -140,14 +141,18 @@ server_pids() {
 # measure NAME SOCK CONNS PID: appends the result line to $TMP/NAME.CONNS,
 # with cpu_us_per_decision: the server's CPU time over the replies it sent.
 # Unlike decisions/s it hardly depends on what else the machine runs.
+# usr_us_ and sys_us_per_decision split it into the server's own code
+# (libraries included) and the kernel's work for it.
 measure() {
-	local pids c0 c1 line
+	local pids u0 s0 u1 s1 line
 	read -r -a pids <<<"$(server_pids "$2" "${4:-}")"
-	c0=$(cpu_us "${pids[@]}")
+	read -r u0 s0 <<<"$(cpu_us "${pids[@]}")"
 	line=$(run "$2" "$3")
-	c1=$(cpu_us "${pids[@]}")
-	echo "$line cpu_us_per_decision=$(awk -v c=$((c1 - c0)) -v n="$(field all <<<"$line")" \
-		'BEGIN { printf "%.2f", (n > 0 ? c / n : 0) }')" >>"$TMP/$1.$3"
+	read -r u1 s1 <<<"$(cpu_us "${pids[@]}")"
+	echo "$line $(awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v n="$(field all <<<"$line")" \
+		'BEGIN { if (n <= 0) n = 1e300
+			printf "cpu_us_per_decision=%.2f usr_us_per_decision=%.2f sys_us_per_decision=%.2f",
+				(u + s) / n, u / n, s / n }')" >>"$TMP/$1.$3"
 }
 
 fig() { field "$3" <"$TMP/$1.$2" | median; }
@@ -301,6 +306,7 @@ HWM_MIB=$(awk -v k="$HWM" 'BEGIN { printf "%.1f", k / 1024 }')
 	echo "| libmicrohttpd alone, no decision (tests/bench/mhdref): decisions/s, 1 / 16 connections, and over nginx | $N1 / $N16 | $(fig mhdref 1 rps) / $(fig mhdref 16 rps) | $(ratio "$(fig mhdref 1 rps)" "$N1") / $(ratio "$(fig mhdref 16 rps)" "$N16") | | |"
 	echo "| same, server CPU per reply, 1 / 16 connections (us) | $(fig nginx 1 cpu_us_per_decision) / $(fig nginx 16 cpu_us_per_decision) | $(fig mhdref 1 cpu_us_per_decision) / $(fig mhdref 16 cpu_us_per_decision) | | | |"
 	echo "| server CPU per decision, 1 / 16 connections (us) | $(fig nginx 1 cpu_us_per_decision) / $(fig nginx 16 cpu_us_per_decision) | $(fig dockgate 1 cpu_us_per_decision) / $(fig dockgate 16 cpu_us_per_decision) | $(ratio "$(fig nginx 16 cpu_us_per_decision)" "$(fig dockgate 16 cpu_us_per_decision)") | | |"
+	echo "| same at 16 connections, user / kernel (us; libmicrohttpd alone: $(fig mhdref 16 usr_us_per_decision) / $(fig mhdref 16 sys_us_per_decision)) | $(fig nginx 16 usr_us_per_decision) / $(fig nginx 16 sys_us_per_decision) | $(fig dockgate 16 usr_us_per_decision) / $(fig dockgate 16 sys_us_per_decision) | | | |"
 	echo "| p99 latency, 1 connection (us) | $NP99 | $DP99 | $RP99 | <= 2 | $(verdict "$RP99" 2 le) |"
 	echo "| p99.9 latency, 1 connection (us) | $(fig nginx 1 p999_us) | $(fig dockgate 1 p999_us) | | | |"
 	echo "| p50 / p99 latency, 16 connections (us) | $(fig nginx 16 p50_us) / $(fig nginx 16 p99_us) | $(fig dockgate 16 p50_us) / $(fig dockgate 16 p99_us) | | | |"
