@@ -14,6 +14,10 @@
  * buffer, and fold_hash's last load of a key too. */
 #define BUF_PAD 16
 
+/* Indexed objects finish_indexes is told of; a create body has two or
+ * three (Config, HostConfig). */
+#define IXO_MAX 16
+
 struct jdoc {
 	jv *nodes;
 	size_t n, cap;
@@ -21,6 +25,10 @@ struct jdoc {
 	size_t buf_cap;
 	uint32_t *index; /* every object's key index, one allocation */
 	size_t index_n, index_cap; /* slots used and allocated */
+	/* The node numbers of the objects given an index, for
+	 * finish_indexes; past IXO_MAX it walks every node instead. */
+	uint32_t ixo[IXO_MAX];
+	unsigned ixo_n;
 	json_t *tree; /* or jansson's tree, which the nodes point into */
 	bool fast;
 };
@@ -292,6 +300,15 @@ static bool index_fill(const jv *obj, uint32_t *slot, size_t cap, bool check)
 	return true;
 }
 
+/* Gives obj the index at off, and notes it for finish_indexes. */
+static void set_index(struct jdoc *d, jv *obj, long off)
+{
+	obj->u.i = off + 1;
+	if (d->ixo_n < IXO_MAX)
+		d->ixo[d->ixo_n] = (uint32_t)(obj - d->nodes);
+	d->ixo_n++;
+}
+
 /* Sets obj->fold_dup when two of its keys fold to the same name, and
  * *exact when two are byte for byte the same. An object of
  * JDOC_INDEX_MIN members or more gets its index by key hash here (so
@@ -330,7 +347,7 @@ static int mark_fold_dups(struct jdoc *d, jv *obj, bool *exact)
 	/* A long probe means keys made to share low bits: the sort below
 	 * costs n log n whatever the hashes are. */
 	if (index_fill(obj, d->index + off, cap, true)) {
-		obj->u.i = off + 1;
+		set_index(d, obj, off);
 		return 0;
 	}
 sort:;
@@ -357,7 +374,7 @@ sort:;
 	if (off >= 0 && !obj->fold_dup) {
 		memset(d->index + off, 0, cap * sizeof *d->index);
 		if (index_fill(obj, d->index + off, cap, false))
-			obj->u.i = off + 1;
+			set_index(d, obj, off);
 	}
 	return 0;
 }
@@ -747,6 +764,14 @@ static int fast_parse(struct jdoc *d, const char *data, size_t len,
  * now that d->index has stopped moving. */
 static void finish_indexes(struct jdoc *d)
 {
+	/* The objects without one hold 0, which reads as NULL. */
+	if (d->ixo_n <= IXO_MAX) {
+		for (unsigned k = 0; k < d->ixo_n; k++) {
+			jv *o = &d->nodes[d->ixo[k]];
+			o->u.index = d->index + (o->u.i - 1);
+		}
+		return;
+	}
 	for (size_t k = 0; k < d->n; k++) {
 		jv *o = &d->nodes[k];
 		if (o->type == JV_OBJECT)
@@ -853,6 +878,7 @@ jdoc *jdoc_load(const char *data, size_t len, size_t flags, json_error_t *err)
 	if (rc == FP_OK)
 		return d;
 	d->index_n = 0;
+	d->ixo_n = 0;
 	d->n = 0;
 	if (rc == FP_NOMEM)
 		goto oom;
