@@ -611,86 +611,21 @@ static int fp_literal(struct fp *f, const char *word, size_t n)
 	return delim(f) ? FP_OK : FP_BAIL;
 }
 
-static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth);
+static int fp_container(struct fp *f, const char *key, uint64_t kh,
+                        int depth);
 static void finish_indexes(struct jdoc *d);
 
-/* The members of the container at node index idx, its '{' or '[' read. */
-static int fp_members(struct fp *f, long idx, bool object, int depth)
+/* A string, number, true, false or null at f->p (not a container),
+ * inline in fp_members' loop: most values are these, and a call per
+ * value cost more than reading most of them. */
+static inline __attribute__((always_inline)) int
+fp_scalar(struct fp *f, const char *key, uint64_t kh)
 {
-	char close = object ? '}' : ']';
-	uint32_t n = 0;
-	int rc;
-
-	if (depth >= FAST_MAX_DEPTH)
-		return FP_BAIL;
-	skip_ws(f);
-	if (f->p < f->end && *f->p == close) {
-		f->p++;
-		goto done;
-	}
-	for (;;) {
-		const char *key = NULL;
-		uint64_t kh = 0;
-		if (object) {
-			uint32_t klen;
-			if (f->p >= f->end || *f->p != '"')
-				return FP_BAIL;
-			f->p++;
-			if ((rc = fp_string(f, &key, &klen, &kh)) != FP_OK)
-				return rc;
-			skip_ws(f);
-			if (f->p >= f->end || *f->p != ':')
-				return FP_BAIL;
-			f->p++;
-			skip_ws(f);
-		}
-		if ((rc = fp_value(f, key, kh, depth + 1)) != FP_OK)
-			return rc;
-		n++;
-		skip_ws(f);
-		if (f->p >= f->end)
-			return FP_BAIL;
-		if (*f->p == close) {
-			f->p++;
-			break;
-		}
-		if (*f->p != ',')
-			return FP_BAIL;
-		f->p++;
-		skip_ws(f);
-	}
-done:;
-	jv *c = &f->d->nodes[idx];
-	c->size = n;
-	c->span = (uint32_t)(f->d->n - (size_t)idx);
-	if (object) {
-		bool exact;
-		if (mark_fold_dups(f->d, c, &exact) < 0)
-			return FP_NOMEM;
-		/* jansson either rejects an exact duplicate or keeps the last
-		 * value in the first one's place: its call. */
-		if (exact)
-			return FP_BAIL;
-	}
-	return FP_OK;
-}
-
-static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth)
-{
-	if (f->p >= f->end)
-		return FP_BAIL;
 	char c = *f->p;
 	long idx;
 	int rc;
 
 	switch (c) {
-	case '{':
-	case '[':
-		if ((idx = new_node(f->d, c == '{' ? JV_OBJECT : JV_ARRAY, key,
-		                    kh)) < 0)
-			return FP_NOMEM;
-		f->p++;
-		return fp_members(f, idx, c == '{', depth);
 	case '"': {
 		const char *s;
 		uint32_t len;
@@ -717,6 +652,7 @@ static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth)
 		           ? FP_NOMEM
 		           : FP_OK;
 	default: {
+		/* The NUL after the text lands here too, and is refused. */
 		json_int_t v;
 		if (c != '-' && (c < '0' || c > '9'))
 			return FP_BAIL;
@@ -728,6 +664,83 @@ static int fp_value(struct fp *f, const char *key, uint64_t kh, int depth)
 		return FP_OK;
 	}
 	}
+}
+
+/* The members of the container at node index idx, its '{' or '[' read.
+ * The text ends in a NUL (and zeroed padding) and f->p never passes
+ * f->end, so a test of the next byte needs no test of the end: the NUL
+ * is none of the bytes looked for. */
+static int fp_members(struct fp *f, long idx, bool object, int depth)
+{
+	char close = object ? '}' : ']';
+	uint32_t n = 0;
+	int rc;
+
+	if (depth >= FAST_MAX_DEPTH)
+		return FP_BAIL;
+	skip_ws(f);
+	if (*f->p == close) {
+		f->p++;
+		goto done;
+	}
+	for (;;) {
+		const char *key = NULL;
+		uint64_t kh = 0;
+		if (object) {
+			uint32_t klen;
+			if (*f->p != '"')
+				return FP_BAIL;
+			f->p++;
+			if ((rc = fp_string(f, &key, &klen, &kh)) != FP_OK)
+				return rc;
+			skip_ws(f);
+			if (*f->p != ':')
+				return FP_BAIL;
+			f->p++;
+			skip_ws(f);
+		}
+		if (*f->p == '{' || *f->p == '[')
+			rc = fp_container(f, key, kh, depth + 1);
+		else
+			rc = fp_scalar(f, key, kh);
+		if (rc != FP_OK)
+			return rc;
+		n++;
+		skip_ws(f);
+		if (*f->p == close) {
+			f->p++;
+			break;
+		}
+		if (*f->p != ',')
+			return FP_BAIL;
+		f->p++;
+		skip_ws(f);
+	}
+done:;
+	jv *c = &f->d->nodes[idx];
+	c->size = n;
+	c->span = (uint32_t)(f->d->n - (size_t)idx);
+	if (object) {
+		bool exact;
+		if (mark_fold_dups(f->d, c, &exact) < 0)
+			return FP_NOMEM;
+		/* jansson either rejects an exact duplicate or keeps the last
+		 * value in the first one's place: its call. */
+		if (exact)
+			return FP_BAIL;
+	}
+	return FP_OK;
+}
+
+/* The object or array at f->p. */
+static int fp_container(struct fp *f, const char *key, uint64_t kh, int depth)
+{
+	char c = *f->p;
+	long idx = new_node(f->d, c == '{' ? JV_OBJECT : JV_ARRAY, key, kh);
+	if (idx < 0)
+		return FP_NOMEM;
+	f->p++;
+	return fp_members(f, idx, c == '{', depth);
 }
 
 static int fast_parse(struct jdoc *d, const char *data, size_t len,
@@ -747,7 +760,7 @@ static int fast_parse(struct jdoc *d, const char *data, size_t len,
 	/* jansson decodes only an object or an array at the top. */
 	if (f.p >= f.end || (*f.p != '{' && *f.p != '['))
 		return FP_BAIL;
-	int rc = fp_value(&f, NULL, 0, 0);
+	int rc = fp_container(&f, NULL, 0, 0);
 	if (rc != FP_OK)
 		return rc;
 	if (!(flags & JSON_DISABLE_EOF_CHECK)) {
