@@ -60,15 +60,12 @@ static inline uint64_t fold_ascii_word(uint64_t w)
 
 #define HASH_SEED 0x243f6a8885a308d3ULL
 
-/* The length, then a final avalanche. */
+/* The length, then one multiply and a fold of the high half into the
+ * low bits an index uses (each word is already multiplied in). */
 static inline uint64_t finish_hash(uint64_t h, size_t units)
 {
-	h ^= units;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 33);
+	h = (h ^ units) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
 }
 
 /* padded: key[0..len+8) may be read (the fast path's buffer has eight
