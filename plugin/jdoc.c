@@ -212,12 +212,8 @@ static inline long new_node(struct jdoc *d, uint8_t type, const char *key,
 {
 	if (d->n == d->cap && grow_nodes(d) < 0)
 		return -1;
-	jv *v = &d->nodes[d->n];
-	memset(v, 0, sizeof *v);
-	v->type = type;
-	v->key = key;
-	v->key_hash = key_hash;
-	v->span = 1;
+	d->nodes[d->n] = (jv){.type = type, .span = 1, .key = key,
+	                      .key_hash = key_hash};
 	return (long)d->n++;
 }
 
