@@ -216,12 +216,55 @@ decode_ssse3(const unsigned char *src, size_t len, unsigned char *out)
 	}
 	return i;
 }
+
+/* The same, 32 bytes to 24 a step (the tables in both 128-bit lanes,
+ * which vpshufb keeps apart), the two lanes' twelve bytes then made one
+ * run of 24. Stores exactly those 24: out may be src itself, 24 bytes
+ * never reach past the 32 loaded. Returns the input bytes it consumed. */
+__attribute__((target("avx2"))) static size_t
+decode_avx2(const unsigned char *src, size_t len, unsigned char *out)
+{
+	const __m256i lut_lo = _mm256_broadcastsi128_si256(
+	    _mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	                  0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a));
+	const __m256i lut_hi = _mm256_broadcastsi128_si256(
+	    _mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10,
+	                  0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10));
+	const __m256i lut_roll = _mm256_broadcastsi128_si256(
+	    _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0));
+	const __m256i mask_2f = _mm256_set1_epi8(0x2f);
+	const __m256i pack = _mm256_broadcastsi128_si256(
+	    _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1));
+	const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+	size_t i = 0;
+	for (; len - i >= 32; i += 32, out += 24) {
+		__m256i in = _mm256_loadu_si256((const __m256i *)(const void *)(src + i));
+		__m256i hi_nib = _mm256_and_si256(_mm256_srli_epi32(in, 4), mask_2f);
+		__m256i lo_nib = _mm256_and_si256(in, mask_2f);
+		__m256i lo = _mm256_shuffle_epi8(lut_lo, lo_nib);
+		__m256i hi = _mm256_shuffle_epi8(lut_hi, hi_nib);
+		if (!_mm256_testz_si256(lo, hi))
+			break;
+		__m256i eq_2f = _mm256_cmpeq_epi8(in, mask_2f);
+		__m256i roll =
+		    _mm256_shuffle_epi8(lut_roll, _mm256_add_epi8(eq_2f, hi_nib));
+		in = _mm256_add_epi8(in, roll);
+		__m256i ab_bc = _mm256_maddubs_epi16(in, _mm256_set1_epi32(0x01400140));
+		__m256i abcd = _mm256_madd_epi16(ab_bc, _mm256_set1_epi32(0x00011000));
+		__m256i run = _mm256_permutevar8x32_epi32(
+		    _mm256_shuffle_epi8(abcd, pack), lanes);
+		_mm_storeu_si128((__m128i *)(void *)out, _mm256_castsi256_si128(run));
+		_mm_storel_epi64((__m128i *)(void *)(out + 16),
+		                 _mm256_extracti128_si256(run, 1));
+	}
+	return i;
+}
 #endif
 
 /* Decodes src[0..len) into out, which has room for len / 4 * 3 + 4
  * bytes, or is src itself: every step writes only bytes it has read
- * (the SSSE3 step's 16-byte store ends at most where its 16-byte load
- * did, the table loop's 4-byte store where its quantum ends, and the
+ * (the AVX2 step's 24-byte store ends before its 32-byte load did, the
+ * SSSE3 step's 16-byte store at most where its 16-byte load did, the table loop's 4-byte store where its quantum ends, and the
  * careful loop writes three bytes for four read). Returns false when src
  * is not base64. */
 static bool decode_into(const char *src, size_t len, unsigned char *out,
@@ -234,10 +277,12 @@ static bool decode_into(const char *src, size_t len, unsigned char *out,
 	size_t i = 0;
 
 #ifdef HAVE_SSSE3_PATH
-	if (__builtin_cpu_supports("ssse3")) {
-		i = decode_ssse3((const unsigned char *)src, len, out);
-		o = i / 4 * 3;
-	}
+	if (__builtin_cpu_supports("avx2"))
+		i = decode_avx2((const unsigned char *)src, len, out);
+	if (__builtin_cpu_supports("ssse3"))
+		i += decode_ssse3((const unsigned char *)src + i, len - i,
+		                  out + i / 4 * 3);
+	o = i / 4 * 3;
 #endif
 	/* Whole quanta of four alphabet bytes, which is all of a body
 	 * dockerd encodes but its padding; anything else (line breaks,
