@@ -420,9 +420,42 @@ static inline unsigned special_mask(const char *s)
 	return (unsigned)_mm_movemask_epi8(bad);
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_RUN 1
+/* plain_run's long stretches, 32 bytes a step, on a CPU with AVX2: a
+ * RequestBody is kilobytes of base64. Stops before the last 32 bytes, or
+ * at the 32-byte step that holds a special byte; plain_run does the rest
+ * 16 bytes at a time. */
+__attribute__((target("avx2"))) static size_t plain_run_avx2(const char *p,
+                                                              const char *end)
+{
+	const char *s = p;
+	const __m256i quote = _mm256_set1_epi8('"'),
+	              bslash = _mm256_set1_epi8('\\'),
+	              space = _mm256_set1_epi8(' ');
+	while (end - s >= 32) {
+		const __m256i v =
+		    _mm256_loadu_si256((const __m256i *)(const void *)s);
+		__m256i bad = _mm256_or_si256(
+		    _mm256_or_si256(_mm256_cmpeq_epi8(v, quote),
+		                    _mm256_cmpeq_epi8(v, bslash)),
+		    _mm256_cmpgt_epi8(space, v));
+		if (!_mm256_testz_si256(bad, bad))
+			break;
+		s += 32;
+	}
+	return (size_t)(s - p);
+}
+#endif
+
 static size_t plain_run(const char *p, const char *end)
 {
 	const char *s = p;
+#ifdef HAVE_AVX2_RUN
+	if (end - s >= 128 && __builtin_cpu_supports("avx2"))
+		s += plain_run_avx2(s, end);
+#endif
 	while (end - s >= 16) {
 		unsigned m = special_mask(s);
 		if (m != 0)

@@ -300,8 +300,14 @@ END_TEST
  * the loads read into the zeroed padding. */
 START_TEST(test_string_lengths)
 {
-	char text[48], doc[128];
-	for (size_t n = 0; n <= 40; n++) {
+	/* And long ones, read 32 bytes a step on a CPU with AVX2 (from
+	 * 128 bytes on), with the special byte in each step and at each
+	 * step's edges. */
+	static const size_t longer[] = {127, 128, 129, 159, 160, 161,
+	                                191, 192, 193, 250, 300};
+	char text[320], doc[720];
+	for (size_t t = 0; t <= 40 + sizeof longer / sizeof longer[0]; t++) {
+		size_t n = t <= 40 ? t : longer[t - 41];
 		for (size_t i = 0; i < n; i++)
 			text[i] = (char)('a' + i % 26);
 		text[n] = '\0';
