@@ -46,11 +46,16 @@ static void get_headers(const jv *root, struct authz_req *req)
 		req->headers_ambiguous = true;
 		return;
 	}
+	/* The folded key hashes pass over the other headers (User-Agent,
+	 * Accept, ...) without a comparison; a match is still checked. */
+	const uint64_t hct = jdoc_fold_hash("Content-Type"),
+	               hcl = jdoc_fold_hash("Content-Length");
 	jv_foreach(h, i, val)
 	{
 		const char *key = val->key;
-		bool ct = strcasecmp(key, "Content-Type") == 0;
-		bool cl = strcasecmp(key, "Content-Length") == 0;
+		bool ct = val->key_hash == hct && strcasecmp(key, "Content-Type") == 0;
+		bool cl = val->key_hash == hcl &&
+		          strcasecmp(key, "Content-Length") == 0;
 		if (!ct && !cl)
 			continue;
 		if (!jv_is_string(val) || (ct && seen_ct) || (cl && seen_cl)) {

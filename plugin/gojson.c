@@ -120,10 +120,15 @@ struct name_hash {
 };
 static __thread struct name_hash name_cache[NAME_SLOTS];
 
+static struct name_hash *name_slot(const char *name)
+{
+	return &name_cache[((uintptr_t)name * 0x9e3779b97f4a7c15ULL) >>
+	                   (64 - NAME_BITS)];
+}
+
 static uint64_t name_hash(const char *name)
 {
-	struct name_hash *e =
-	    &name_cache[((uintptr_t)name * 0x9e3779b97f4a7c15ULL) >> (64 - NAME_BITS)];
+	struct name_hash *e = name_slot(name);
 	if (e->at == name && strcmp(e->copy, name) == 0)
 		return e->hash;
 	uint64_t h = jdoc_fold_hash(name);
@@ -145,8 +150,17 @@ enum gojson_status gojson_get(const jv *obj, const char *name, const jv **out)
 		return GOJSON_BADTYPE;
 	/* Go lets the last matching key win; callers reject objects with
 	 * colliding keys before they read them, so any match is the match.
-	 * The folded hash skips the other keys without folding them. */
-	uint64_t h = name_hash(name);
+	 * The folded hash skips the other keys without folding them.
+	 *
+	 * The hash remembered for this address is tried before it is
+	 * checked: a key found with it still has to fold to the name as it
+	 * reads now (fold_equal), so a hit is right whatever the hash. Only a
+	 * miss could be a stale hash's doing, and it is looked up again
+	 * with the hash checked (name_hash). */
+	const struct name_hash *slot = name_slot(name);
+	bool checked = slot->at != name;
+	uint64_t h = checked ? name_hash(name) : slot->hash;
+again:
 	if (obj->u.index != NULL) {
 		/* No two keys fold together here: the first match is the
 		 * only one. */
@@ -164,6 +178,14 @@ enum gojson_status gojson_get(const jv *obj, const char *name, const jv **out)
 		{
 			if (e->key_hash == h && fold_equal(e->key, name))
 				found = e;
+		}
+	}
+	if (found == NULL && !checked) {
+		uint64_t now = name_hash(name);
+		checked = true;
+		if (now != h) {
+			h = now;
+			goto again;
 		}
 	}
 	if (found == NULL || jv_is_null(found))
