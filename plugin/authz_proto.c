@@ -48,8 +48,11 @@ static void get_headers(const jv *root, struct authz_req *req)
 	}
 	/* The folded key hashes pass over the other headers (User-Agent,
 	 * Accept, ...) without a comparison; a match is still checked. */
-	const uint64_t hct = jdoc_fold_hash("Content-Type"),
-	               hcl = jdoc_fold_hash("Content-Length");
+	static __thread uint64_t hct, hcl;
+	if (hct == 0 && hcl == 0) {
+		hct = jdoc_fold_hash("Content-Type");
+		hcl = jdoc_fold_hash("Content-Length");
+	}
 	jv_foreach(h, i, val)
 	{
 		const char *key = val->key;
