@@ -60,12 +60,19 @@ static inline uint64_t fold_ascii_word(uint64_t w)
 
 #define HASH_SEED 0x243f6a8885a308d3ULL
 
-/* The length, then one multiply and a fold of the high half into the
- * low bits an index uses (each word is already multiplied in). */
+/* The length, then a final avalanche (murmur3's fmix64), so that the low
+ * bits an index uses depend on every byte. A one-multiply finish saved
+ * about 1.4% of a decision but left the last byte of a key 8 or 16 bytes
+ * long barely reaching the low bits: two such keys differing only there
+ * shared an index slot 12 times as often as chance. */
 static inline uint64_t finish_hash(uint64_t h, size_t units)
 {
-	h = (h ^ units) * 0xff51afd7ed558ccdULL;
-	return h ^ (h >> 32);
+	h ^= units;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
 /* padded: key[0..len+8) may be read (the fast path's buffer has eight
