@@ -18,8 +18,9 @@
 
 struct acceptor;
 
-/* The counters for n daemons; NULL when out of memory. Create it before
- * the daemons, which report their closed connections to it. */
+/* The counters for n daemons; NULL when out of memory or descriptors
+ * (an eventfd). Create it before the daemons, which report their closed
+ * connections to it. */
 struct acceptor *acceptor_new(unsigned n);
 
 /* How long the thread waits before it tries again when accepting fails

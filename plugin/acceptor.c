@@ -113,7 +113,8 @@ struct acceptor *acceptor_new(unsigned n)
 
 void acceptor_set_retry_ms(struct acceptor *a, unsigned ms)
 {
-	a->retry_ms = ms > 0 ? ms : 1;
+	/* poll(2) takes an int; an hour is more than any use needs. */
+	a->retry_ms = ms < 1 ? 1 : ms > 3600 * 1000 ? 3600 * 1000 : ms;
 }
 
 void *acceptor_slot(struct acceptor *a, unsigned i)
@@ -357,6 +358,8 @@ void acceptor_stop(struct acceptor *a)
 		;
 	pthread_join(a->thread, NULL);
 	a->started = false;
+	/* Closes during the daemons' stop need not wake anyone now. */
+	atomic_store(&a->waiting, false);
 }
 
 void acceptor_free(struct acceptor *a)

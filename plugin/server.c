@@ -535,7 +535,8 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	s->acceptor = acceptor_new(threads);
 	s->mhd = calloc(threads, sizeof *s->mhd);
 	if (s->acceptor == NULL || s->mhd == NULL) {
-		*why = strdup("out of memory");
+		/* acceptor_new also needs a descriptor (its eventfd). */
+		*why = strdup("out of memory or file descriptors");
 		goto fail_serving;
 	}
 	for (unsigned i = 0; i < threads; i++) {

@@ -364,6 +364,15 @@ START_TEST(test_string_lengths)
 			len = snprintf(doc, sizeof doc, "{\"k\":\"%.*s\xc3\xa9%s\"}",
 			               (int)at, text, text + at);
 			ck_assert(!agree(doc, (size_t)len, 0, doc));
+			/* A raw control byte (NUL included) at each position:
+			 * refused by both, with jansson's error. */
+			static const char ctl[] = {'\x01', '\x1f', '\t', '\n', '\0'};
+			for (size_t c = 0; c < sizeof ctl; c++) {
+				len = snprintf(doc, sizeof doc, "{\"k\":\"%.*sX%s\"}",
+				               (int)at, text, text + at);
+				doc[7 + at] = ctl[c];
+				ck_assert(!agree(doc, (size_t)len, 0, "control byte"));
+			}
 		}
 	}
 }
