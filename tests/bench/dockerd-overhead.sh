@@ -15,7 +15,10 @@
 # Environment: OVERHEAD_API_RUNS [50] rounds of the API-level part;
 # OVERHEAD_DISK set: the dockerds' data on the disk instead of a tmpfs;
 # OVERHEAD_AA set: the "dockgate" configuration uses the null plugin too,
-# an A/A run whose dockgate_vs_null shows the noise (it should be 1).
+# an A/A run whose dockgate_vs_null shows the noise (it should be 1);
+# OVERHEAD_AA=process: it runs a second null plugin, a process of its
+# own under dockgate's name and socket, so that dockgate_vs_null shows
+# what any second plugin process costs in this layout.
 # Needs root.
 #
 # How the noise of a shared, loaded machine is kept down:
@@ -94,7 +97,13 @@ plugin_of() {
 	case $1 in
 	none) echo "" ;;
 	null) echo "$NULL_NAME" ;;
-	dockgate) if [ -n "${OVERHEAD_AA:-}" ]; then echo "$NULL_NAME"; else echo "$E2E_NAME"; fi ;;
+	dockgate)
+		if [ -n "${OVERHEAD_AA:-}" ] && [ "$OVERHEAD_AA" != process ]; then
+			echo "$NULL_NAME"
+		else
+			echo "$E2E_NAME"
+		fi
+		;;
 	esac
 }
 
@@ -345,7 +354,20 @@ main() {
 	[ -n "${OVERHEAD_DISK:-}" ] ||
 		mount -t tmpfs -o size=1g,mode=0711 dockgate-bench "$E2E_DIR/ram"
 	e2e_plugin_spec_discovery
-	e2e_start_dockgate "$POLICY"
+	if [ "${OVERHEAD_AA:-}" = process ]; then
+		# In dockgate's place: its socket, its plugin name, its pid
+		# (stopped as dockgate is), its log.
+		"$NULLPLUGIN" "$E2E_PLUGIN_SOCK" </dev/null 2>>"$E2E_DOCKGATE_LOG" &
+		E2E_DOCKGATE_PID=$!
+		local k
+		for ((k = 0; k < 50; k++)); do
+			[ -S "$E2E_PLUGIN_SOCK" ] && break
+			sleep 0.1
+		done
+		[ -S "$E2E_PLUGIN_SOCK" ] || e2e_die "the second null plugin did not come up"
+	else
+		e2e_start_dockgate "$POLICY"
+	fi
 	start_null
 	local i r side t0=$SECONDS
 	assign 0 start
@@ -393,6 +415,11 @@ main() {
 	NULL_PID=
 	sed -n 's/^nullplugin: connections=\([0-9]*\) requests=\([0-9]*\).*/overhead nullplugin connections=\1 requests=\2/p' \
 		"$E2E_DIR/null.log"
+	if [ "${OVERHEAD_AA:-}" = process ]; then
+		e2e_stop_dockgate
+		sed -n 's/^nullplugin: connections=\([0-9]*\) requests=\([0-9]*\).*/overhead second-nullplugin connections=\1 requests=\2/p' \
+			"$E2E_DOCKGATE_LOG"
+	fi
 }
 
 main
