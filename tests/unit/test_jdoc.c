@@ -43,6 +43,16 @@ static bool agree(const char *data, size_t len, size_t flags, const char *what)
 	return fast;
 }
 
+/* A body the fast path must read: loaded, and read fast. */
+static jdoc *load_fast(const char *buf, size_t n)
+{
+	json_error_t err;
+	jdoc *d = jdoc_load(buf, n, BODY_FLAGS, &err);
+	ck_assert_msg(d != NULL, "%s", err.text);
+	ck_assert(jdoc_was_fast(d));
+	return d;
+}
+
 /* --- a table: each input, the flags, and whether the fast path takes it */
 
 enum { SLOW = 0, FAST = 1 };
@@ -157,10 +167,7 @@ START_TEST(test_big_objects)
 		if (dup)
 			n += (size_t)sprintf(buf + n, ",\"KEY7\":1");
 		n += (size_t)sprintf(buf + n, "}");
-		json_error_t err;
-		jdoc *d = jdoc_load(buf, n, BODY_FLAGS, &err);
-		ck_assert_ptr_nonnull(d);
-		ck_assert(jdoc_was_fast(d));
+		jdoc *d = load_fast(buf, n);
 		const jv *root = jdoc_root(d);
 		ck_assert_int_eq(root->fold_dup, dup);
 		/* Lookups go through the key index, which only an object
@@ -306,10 +313,7 @@ START_TEST(test_colliding_keys)
 		if (dup)
 			n += (size_t)sprintf(buf + n, ",\"K%s\":-1", keys[0] + 1);
 		n += (size_t)sprintf(buf + n, "}");
-		json_error_t err;
-		jdoc *d = jdoc_load(buf, n, BODY_FLAGS, &err);
-		ck_assert_ptr_nonnull(d);
-		ck_assert(jdoc_was_fast(d));
+		jdoc *d = load_fast(buf, n);
 		const jv *root = jdoc_root(d);
 		ck_assert_int_eq(root->fold_dup, dup);
 		ck_assert_ptr_null(root->u.index);
@@ -403,10 +407,7 @@ START_TEST(test_many_indexes)
 			n += (size_t)sprintf(buf + n, "}");
 		}
 		n += (size_t)sprintf(buf + n, "]");
-		json_error_t err;
-		jdoc *d = jdoc_load(buf, n, BODY_FLAGS, &err);
-		ck_assert_ptr_nonnull(d);
-		ck_assert(jdoc_was_fast(d));
+		jdoc *d = load_fast(buf, n);
 		const jv *root = jdoc_root(d), *obj;
 		uint32_t o;
 		int indexed = 0;
