@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "selfprotect.h"
 #include "server.h"
+#include "spinwait.h"
 #include "strbuf.h"
 #include "watch.h"
 
@@ -38,7 +39,7 @@ static const char usage[] =
     "                      [--audit-log PATH|-] [--watch] [--metrics ADDR]\n"
     "                      [--docker-host URL] [--log-format human|json]\n"
     "                      [--log-level debug|info|warn|error]\n"
-    "                      [--idle-timeout SECONDS]\n"
+    "                      [--idle-timeout SECONDS] [--spin-us N]\n"
     "       dockgate check FILE...\n"
     "       dockgate eval --policy FILE [--self-name NAME]... [REQUEST.json... | -]\n"
     "       dockgate --version\n"
@@ -64,6 +65,9 @@ static const char usage[] =
     "        --idle-timeout S  close a connection idle for S seconds before\n"
     "                          its first reply (60); once answered, it stays\n"
     "                          open until dockerd closes it\n"
+    "        --spin-us N       under load, a worker polls up to N\n"
+    "                          microseconds for the next request before it\n"
+    "                          sleeps (0-1000, default 50; 0: never)\n"
     "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
     "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
@@ -415,7 +419,7 @@ static int cmd_serve(int argc, char **argv)
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
 	const char *audit_path = NULL, *metrics_addr = NULL;
 	bool watch = false;
-	unsigned threads = 0, idle_timeout = 60;
+	unsigned threads = 0, idle_timeout = 60, spin_us = 50;
 	/* Lives as long as the server, which borrows it. */
 	struct self_names sn = {calloc((size_t)argc, sizeof(char *)), 0};
 	struct observers obs = {0};
@@ -480,6 +484,16 @@ static int cmd_serve(int argc, char **argv)
 				goto out;
 			}
 			idle_timeout = (unsigned)t;
+		} else if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc) {
+			char *end;
+			long t = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || end == argv[i] || t < 0 ||
+			    t > (long)SPINWAIT_MAX_US) {
+				fprintf(stderr, "dockgate serve: --spin-us takes 0 to %u\n",
+				        SPINWAIT_MAX_US);
+				goto out;
+			}
+			spin_us = (unsigned)t;
 		} else {
 			fprintf(stderr, "dockgate serve: unknown argument %s\n%s", argv[i],
 			        usage);
@@ -538,6 +552,7 @@ static int cmd_serve(int argc, char **argv)
 		metrics_policy(obs.metrics, p, true, true);
 	}
 
+	spinwait_set_us(spin_us);
 	int fd = inherited_socket();
 	struct server_config cfg = {
 	    .socket_path = socket_path,

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "decide.h"
 #include "server.h"
+#include "spinwait.h"
 #include "strbuf.h"
 
 struct slow_lane;
@@ -29,6 +30,8 @@ struct slow_lane;
 struct server {
 	struct MHD_Daemon **mhd; /* one per worker thread */
 	unsigned n_mhd;          /* started so far */
+	int *spin_fd;            /* each one's epoll descriptor, when
+	                          * registered with spinwait; else -1 */
 	struct acceptor *acceptor;
 	int listen_fd;
 	struct slow_lane *slow;
@@ -534,7 +537,11 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	s->listen_fd = fd;
 	s->acceptor = acceptor_new(threads);
 	s->mhd = calloc(threads, sizeof *s->mhd);
-	if (s->acceptor == NULL || s->mhd == NULL) {
+	s->spin_fd = malloc(threads * sizeof *s->spin_fd);
+	if (s->spin_fd != NULL)
+		for (unsigned i = 0; i < threads; i++)
+			s->spin_fd[i] = -1;
+	if (s->acceptor == NULL || s->mhd == NULL || s->spin_fd == NULL) {
 		/* acceptor_new also needs a descriptor (its eventfd). */
 		*why = strdup("out of memory or file descriptors");
 		goto fail_serving;
@@ -561,6 +568,12 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 			goto fail_serving;
 		}
 		s->n_mhd = i + 1;
+		/* Its thread may look for the next request a little before it
+		 * sleeps (spinwait.h). Without a slot it just sleeps. */
+		const union MHD_DaemonInfo *di =
+		    MHD_get_daemon_info(s->mhd[i], MHD_DAEMON_INFO_EPOLL_FD);
+		if (di != NULL && spinwait_add(di->epoll_fd))
+			s->spin_fd[i] = di->epoll_fd;
 	}
 	if (!acceptor_start(s->acceptor, fd, s->mhd, limit_each, why))
 		goto fail_serving;
@@ -598,10 +611,16 @@ static void stop_serving(struct server *s)
 	 * connections may look at the lane until their daemon stops; it
 	 * refuses them from now on, and is freed after. */
 	slow_drain(s->slow);
-	for (unsigned i = 0; i < s->n_mhd; i++)
+	for (unsigned i = 0; i < s->n_mhd; i++) {
+		/* Before the daemon closes it: the number may be reused. */
+		if (s->spin_fd[i] >= 0)
+			spinwait_remove(s->spin_fd[i]);
 		MHD_stop_daemon(s->mhd[i]);
+	}
 	free(s->mhd);
 	s->mhd = NULL;
+	free(s->spin_fd);
+	s->spin_fd = NULL;
 	s->n_mhd = 0;
 	slow_free(s->slow);
 	s->slow = NULL;

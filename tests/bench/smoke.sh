@@ -38,4 +38,25 @@ check "non-200 replies are failures" \
 	bash -c '[ "$1" = 1 ] && [ "$2" = 10 ] && [ "$3" = 0 ]' _ "$rc" "$(field fail)" "$(field ok)"
 check "dockgate is still up" kill -0 "$DG_PID"
 
+# Workers poll for the next request only while requests come close
+# together (spinwait.h): once the load stops, dockgate must sleep. 2 s are
+# 200 clock ticks of one core; a worker that kept polling would use them.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sleep 0.2
+t0=$(ticks "$DG_PID")
+sleep 2
+t1=$(ticks "$DG_PID")
+check "idle after the load: $((t1 - t0)) clock ticks of CPU in 2 s (at most 4)" \
+	[ $((t1 - t0)) -le 4 ]
+
+# --spin-us outside 0-1000 is refused: a typo must not start a server that
+# polls for a second after every request.
+for bad in -1 1001 50x ''; do
+	"$DOCKGATE" serve --policy "$POLICY" --socket "$TMP/bad.sock" \
+		--spin-us "$bad" 2>"$TMP/bad.err" && rc=0 || rc=$?
+	check "--spin-us '$bad' is refused (exit $rc)" \
+		bash -c '[ "$1" = 2 ] && grep -q -- "--spin-us takes 0 to 1000" "$2"' \
+		_ "$rc" "$TMP/bad.err"
+done
+
 check_summary bench-smoke

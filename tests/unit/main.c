@@ -12,6 +12,7 @@ int main(void)
 	    authz_proto_suite, request_suite, policy_suite, eval_suite,
 	    selfprotect_suite, hostpath_suite, verdicts_suite, auditlog_suite,
 	    metrics_suite, strbuf_suite, declog_suite, arena_suite, acceptor_suite,
+	    spinwait_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)

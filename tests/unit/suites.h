@@ -37,5 +37,6 @@ Suite *strbuf_suite(void);
 Suite *declog_suite(void);
 Suite *arena_suite(void);
 Suite *acceptor_suite(void);
+Suite *spinwait_suite(void);
 
 #endif
