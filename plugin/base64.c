@@ -261,6 +261,26 @@ decode_avx2(const unsigned char *src, size_t len, unsigned char *out)
 }
 #endif
 
+void base64_vector_steps(const char *src, size_t len, size_t *avx2,
+                         size_t *ssse3)
+{
+	*avx2 = *ssse3 = 0;
+#ifdef HAVE_SSSE3_PATH
+	unsigned char *out = malloc(len / 4 * 3 + 4);
+	if (out == NULL)
+		return;
+	if (__builtin_cpu_supports("avx2"))
+		*avx2 = decode_avx2((const unsigned char *)src, len, out);
+	if (__builtin_cpu_supports("ssse3"))
+		*ssse3 = decode_ssse3((const unsigned char *)src + *avx2,
+		                      len - *avx2, out + *avx2 / 4 * 3);
+	free(out);
+#else
+	(void)src;
+	(void)len;
+#endif
+}
+
 /* Decodes src[0..len) into out, which has room for len / 4 * 3 + 4
  * bytes, or is src itself: every step writes only bytes it has read
  * (the AVX2 step's 24-byte store ends before its 32-byte load did, the

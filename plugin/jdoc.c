@@ -496,6 +496,17 @@ static size_t plain_run(const char *p, const char *end)
 }
 #endif
 
+size_t jdoc_avx2_run(const char *p, size_t len)
+{
+#ifdef HAVE_AVX2_RUN
+	if (__builtin_cpu_supports("avx2"))
+		return plain_run_avx2(p, p + len);
+#endif
+	(void)p;
+	(void)len;
+	return 0;
+}
+
 /* Reads the string whose opening quote is at f->p - 1, decoding it where
  * it lies and ending it with NUL. Only printable ASCII and escapes that
  * decode to ASCII (1..0x7f) are taken; the rest is jansson's. */

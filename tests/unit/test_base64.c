@@ -209,6 +209,49 @@ START_TEST(test_every_byte_every_position)
 }
 END_TEST
 
+/* The vector steps take what they should: a step that always stopped
+ * early would go unseen by the tests above (the next step decodes right). */
+START_TEST(test_vector_steps_take_their_share)
+{
+	enum { LEN = 4096 };
+	unsigned char raw[LEN / 4 * 3];
+	for (size_t i = 0; i < sizeof raw; i++)
+		raw[i] = (unsigned char)(i * 131 + 7);
+	char *enc = base64_encode(raw, sizeof raw);
+	ck_assert_ptr_nonnull(enc);
+	ck_assert_uint_eq(strlen(enc), LEN);
+	for (size_t len = 0; len <= LEN; len += len < 100 ? 1 : 97) {
+		size_t avx2, ssse3;
+		base64_vector_steps(enc, len, &avx2, &ssse3);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+		if (__builtin_cpu_supports("avx2")) {
+			/* Every whole 32 bytes, then one 16 if left. */
+			ck_assert_uint_eq(avx2, len / 32 * 32);
+			ck_assert_uint_eq(ssse3, (len - avx2) / 16 * 16);
+		} else if (__builtin_cpu_supports("ssse3")) {
+			ck_assert_uint_eq(avx2, 0);
+			ck_assert_uint_eq(ssse3, len / 16 * 16);
+		}
+#endif
+		ck_assert_uint_le(avx2 + ssse3, len);
+	}
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	/* A byte outside the alphabet stops the step that holds it. */
+	if (__builtin_cpu_supports("avx2")) {
+		char *bad = strdup(enc);
+		ck_assert_ptr_nonnull(bad);
+		bad[100] = '=';
+		size_t avx2, ssse3;
+		base64_vector_steps(bad, LEN, &avx2, &ssse3);
+		ck_assert_uint_eq(avx2, 96);
+		ck_assert_uint_eq(ssse3, 0);
+		free(bad);
+	}
+#endif
+	free(enc);
+}
+END_TEST
+
 START_TEST(test_encode)
 {
 	char *out = base64_encode((const unsigned char *)encode_cases[_i].in,
@@ -300,6 +343,7 @@ Suite *base64_suite(void)
 	tcase_add_loop_test(tc, test_decode_bad, 0, (int)N(decode_bad));
 	tcase_add_test(tc, test_decode_reads_len_only);
 	tcase_add_test(tc, test_every_byte_every_position);
+	tcase_add_test(tc, test_vector_steps_take_their_share);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("encode");

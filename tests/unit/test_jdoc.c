@@ -382,6 +382,33 @@ START_TEST(test_string_lengths)
 }
 END_TEST
 
+/* The AVX2 step of the string scan takes every whole 32 bytes of plain
+ * text, and stops at the step holding a special byte: if it always
+ * stopped at once, the 16-byte step would read everything right and only
+ * the speed would show it. */
+START_TEST(test_avx2_run_takes_its_share)
+{
+	char text[1024];
+	memset(text, 'a', sizeof text);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	bool avx2 = __builtin_cpu_supports("avx2");
+#else
+	bool avx2 = false;
+#endif
+	for (size_t len = 0; len <= sizeof text; len += 7)
+		ck_assert_uint_eq(jdoc_avx2_run(text, len), avx2 ? len / 32 * 32 : 0);
+	static const char special[] = {'"', '\\', '\x1f', '\0', '\n'};
+	for (size_t c = 0; c < sizeof special; c++) {
+		for (size_t at = 0; at < 200; at += 13) {
+			text[at] = special[c];
+			ck_assert_uint_eq(jdoc_avx2_run(text, sizeof text),
+			                  avx2 ? at / 32 * 32 : 0);
+			text[at] = 'a';
+		}
+	}
+}
+END_TEST
+
 /* Many indexed objects in one document, so that the index storage grows
  * while later objects are read, and each object still finds its keys.
  * Up to 16 indexed objects are finished from a list of them, more by a
@@ -595,6 +622,7 @@ Suite *jdoc_suite(void)
 	tcase_add_test(tc, test_reuse);
 	tcase_add_test(tc, test_string_lengths);
 	tcase_add_test(tc, test_many_indexes);
+	tcase_add_test(tc, test_avx2_run_takes_its_share);
 	tcase_add_test(tc, test_captures);
 	tcase_add_test(tc, test_verdict_bodies);
 	tcase_add_test(tc, test_fuzz_corpora);
