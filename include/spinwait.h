@@ -11,12 +11,13 @@
  * here, a call that would block first polls it without blocking, yielding
  * the CPU between polls, for up to the window; only then does it block.
  *
- * The spin is adaptive, so an idle or lightly used daemon never spins: a
- * descriptor spins only while its requests come closer together than the
- * window. Once a spin finds nothing, the descriptor sleeps at once until a
- * wait ends within the window again. dockerd's calls, milliseconds apart,
- * therefore cost no spinning at all; a busy host's cost at most one window
- * after each burst.
+ * The spin is adaptive: a descriptor spins only while its requests come
+ * closer together than the window. Once a spin finds nothing, the
+ * descriptor sleeps at once until a wait that slept is ended within the
+ * window by input (a request, a hang-up; not the "ready to write" that
+ * follows each reply). dockerd's calls, milliseconds apart, and an idle
+ * daemon therefore cost at most one window after a burst of requests,
+ * and nothing after a single one.
  *
  * Every other descriptor, and every call with a zero timeout, goes straight
  * to the C library. */
@@ -25,6 +26,8 @@
 
 #include <stdbool.h>
 
+/* Descriptors that can be registered at once. */
+#define SPINWAIT_SLOTS 256
 /* The longest window accepted, in microseconds. */
 #define SPINWAIT_MAX_US 1000u
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -13,21 +14,26 @@
 
 #include "spinwait.h"
 
-/* One per daemon thread; --threads takes at most 256. */
-#define SLOTS 256
+/* One per daemon thread. The default thread count is the number of CPUs:
+ * a daemon past the last slot just sleeps. Each slot has a cache line of
+ * its own, as its worker writes it under load. */
+#define SLOTS SPINWAIT_SLOTS
 
 struct slot {
-	atomic_int key;     /* the descriptor + 1; 0: free */
-	atomic_bool spin;   /* the last wait ended within the window */
+	alignas(64) atomic_int key; /* the descriptor + 1; 0: free */
+	atomic_bool spin;   /* requests have come within the window */
+	atomic_ulong polls; /* non-blocking polls made while spinning */
 };
 
-static struct slot slots[SLOTS];
-static atomic_uint used; /* slots[0..used) have been taken at some time */
-static atomic_uint window_ns;
-static atomic_ulong polls;
-
 typedef int (*epoll_wait_fn)(int, struct epoll_event *, int, int);
-static _Atomic(epoll_wait_fn) next_epoll_wait;
+
+static struct slot slots[SLOTS];
+/* Read by every call, written only when set up: a line of their own. */
+static struct {
+	alignas(64) atomic_uint used; /* slots[0..used) taken at some time */
+	atomic_uint window_ns;
+	_Atomic(epoll_wait_fn) next; /* the C library's epoll_wait */
+} g;
 
 static int raw_epoll_wait(int epfd, struct epoll_event *ev, int max,
                           int timeout)
@@ -37,12 +43,11 @@ static int raw_epoll_wait(int epfd, struct epoll_event *ev, int max,
 
 static epoll_wait_fn libc_epoll_wait(void)
 {
-	epoll_wait_fn f = atomic_load_explicit(&next_epoll_wait,
-	                                       memory_order_relaxed);
+	epoll_wait_fn f = atomic_load_explicit(&g.next, memory_order_relaxed);
 	if (f == NULL) {
 		void *sym = dlsym(RTLD_NEXT, "epoll_wait");
 		f = sym != NULL ? (epoll_wait_fn)sym : raw_epoll_wait;
-		atomic_store_explicit(&next_epoll_wait, f, memory_order_relaxed);
+		atomic_store_explicit(&g.next, f, memory_order_relaxed);
 	}
 	return f;
 }
@@ -51,12 +56,12 @@ void spinwait_set_us(unsigned us)
 {
 	if (us > SPINWAIT_MAX_US)
 		us = SPINWAIT_MAX_US;
-	atomic_store(&window_ns, us * 1000u);
+	atomic_store(&g.window_ns, us * 1000u);
 }
 
 unsigned spinwait_us(void)
 {
-	return atomic_load(&window_ns) / 1000u;
+	return atomic_load(&g.window_ns) / 1000u;
 }
 
 bool spinwait_add(int epfd)
@@ -68,9 +73,9 @@ bool spinwait_add(int epfd)
 		if (atomic_compare_exchange_strong(&slots[i].key, &free_key,
 		                                   epfd + 1)) {
 			atomic_store(&slots[i].spin, true);
-			unsigned u = atomic_load(&used);
+			unsigned u = atomic_load(&g.used);
 			while (u < i + 1 &&
-			       !atomic_compare_exchange_weak(&used, &u, i + 1))
+			       !atomic_compare_exchange_weak(&g.used, &u, i + 1))
 				;
 			return true;
 		}
@@ -82,7 +87,7 @@ void spinwait_remove(int epfd)
 {
 	if (epfd < 0 || epfd == INT_MAX)
 		return;
-	unsigned n = atomic_load(&used);
+	unsigned n = atomic_load(&g.used);
 	for (unsigned i = 0; i < n; i++) {
 		int key = epfd + 1;
 		if (atomic_compare_exchange_strong(&slots[i].key, &key, 0))
@@ -92,14 +97,18 @@ void spinwait_remove(int epfd)
 
 unsigned long spinwait_polls(void)
 {
-	return atomic_load(&polls);
+	unsigned long sum = 0;
+	unsigned n = atomic_load(&g.used);
+	for (unsigned i = 0; i < n; i++)
+		sum += atomic_load_explicit(&slots[i].polls, memory_order_relaxed);
+	return sum;
 }
 
 static struct slot *slot_of(int epfd)
 {
 	if (epfd < 0 || epfd == INT_MAX)
 		return NULL;
-	unsigned n = atomic_load_explicit(&used, memory_order_acquire);
+	unsigned n = atomic_load_explicit(&g.used, memory_order_acquire);
 	for (unsigned i = 0; i < n; i++)
 		if (atomic_load_explicit(&slots[i].key, memory_order_relaxed) ==
 		    epfd + 1)
@@ -114,10 +123,28 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Whether a wait's events say more than "ready to write". The client's
+ * read of each reply frees room in the socket, an EPOLLOUT edge a few
+ * microseconds later; that says nothing about when the next request
+ * comes, and must not turn polling back on. */
+static bool any_input(const struct epoll_event *ev, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ev[i].events & ~(uint32_t)EPOLLOUT)
+			return true;
+	return false;
+}
+
+static void set_spin(struct slot *s, bool on)
+{
+	if (atomic_load_explicit(&s->spin, memory_order_relaxed) != on)
+		atomic_store_explicit(&s->spin, on, memory_order_relaxed);
+}
+
 int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
 	epoll_wait_fn wait = libc_epoll_wait();
-	unsigned w = atomic_load_explicit(&window_ns, memory_order_relaxed);
+	unsigned w = atomic_load_explicit(&g.window_ns, memory_order_relaxed);
 	struct slot *s;
 	if (timeout == 0 || w == 0 || (s = slot_of(epfd)) == NULL)
 		return wait(epfd, ev, max, timeout);
@@ -135,18 +162,19 @@ int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 			 * the one about to send the next request. */
 			sched_yield();
 		}
-		atomic_fetch_add_explicit(&polls, n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->polls, n, memory_order_relaxed);
 		if (r != 0)
 			return r;
 		/* Nothing within the window: sleep at once from now on,
-		 * until a wait ends within it again. The timeout runs late
-		 * by the window at most, and libmicrohttpd's are seconds. */
-		atomic_store_explicit(&s->spin, false, memory_order_relaxed);
+		 * until a request comes within it again. The timeout runs
+		 * late by about the window (and a yield) at most, and
+		 * libmicrohttpd's are seconds. */
+		set_spin(s, false);
 	}
 	int r = wait(epfd, ev, max, timeout);
 	int saved = errno;
-	if (r > 0 && now_ns() - start < w)
-		atomic_store_explicit(&s->spin, true, memory_order_relaxed);
+	if (r > 0 && any_input(ev, r) && now_ns() - start < w)
+		set_spin(s, true);
 	errno = saved;
 	return r;
 }
