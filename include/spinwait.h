@@ -8,8 +8,10 @@
  * two-core host about a tenth of the CPU went idle in those gaps
  * (doc/benchmarks-notes.md). This module defines epoll_wait for the whole
  * program, in front of the C library's. For an epoll descriptor registered
- * here, a call that would block first polls it without blocking, yielding
- * the CPU between polls, for up to the window; only then does it block.
+ * here, a call that would block first polls it without blocking, back to
+ * back, for up to the window; only then does it block. The window is
+ * short (10 us by default): the poller holds its CPU meanwhile, which is
+ * what keeps it first in line when the request comes.
  *
  * The spin is adaptive: a descriptor spins only while its requests come
  * closer together than the window. Once a spin finds nothing, the

@@ -67,7 +67,7 @@ static const char usage[] =
     "                          open until dockerd closes it\n"
     "        --spin-us N       under load, a worker polls up to N\n"
     "                          microseconds for the next request before it\n"
-    "                          sleeps (0-1000, default 50; 0: never)\n"
+    "                          sleeps (0-1000, default 10; 0: never)\n"
     "        SIGHUP reloads the policy; SIGUSR1 reopens the audit log;\n"
     "        SIGINT/SIGTERM stop.\n"
     "check   validate policy files: prints FILE: ok, or every error\n"
@@ -419,7 +419,7 @@ static int cmd_serve(int argc, char **argv)
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
 	const char *audit_path = NULL, *metrics_addr = NULL;
 	bool watch = false;
-	unsigned threads = 0, idle_timeout = 60, spin_us = 50;
+	unsigned threads = 0, idle_timeout = 60, spin_us = 10;
 	/* Lives as long as the server, which borrows it. */
 	struct self_names sn = {calloc((size_t)argc, sizeof(char *)), 0};
 	struct observers obs = {0};
