@@ -13,13 +13,15 @@
  * short (10 us by default): the poller holds its CPU meanwhile, which is
  * what keeps it first in line when the request comes.
  *
- * The spin is adaptive: a descriptor spins only while its requests come
- * closer together than the window. Once a spin finds nothing, the
- * descriptor sleeps at once until a wait that slept is ended within the
- * window by input (a request, a hang-up; not the "ready to write" that
- * follows each reply). dockerd's calls, milliseconds apart, and an idle
- * daemon therefore cost at most one window after a burst of requests,
- * and nothing after a single one.
+ * The spin is adaptive: a descriptor spins only while requests come
+ * within the window of the wait before them. Once a spin finds nothing,
+ * the descriptor sleeps at once until a request ends a wait within the
+ * window (not the "ready to write" that follows each reply, nor a
+ * hang-up). A burst of requests therefore costs a window or two of polls
+ * after its last one, and a lone request on a kept-alive connection, such
+ * as dockerd's calls milliseconds apart, costs none; nor does an idle
+ * daemon. A new connection whose request is already there when it is
+ * added can turn polling on: a window or two again.
  *
  * Every other descriptor, and every call with a zero timeout, goes straight
  * to the C library. */

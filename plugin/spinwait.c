@@ -122,14 +122,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Whether a wait's events say more than "ready to write". The client's
- * read of each reply frees room in the socket, an EPOLLOUT edge a few
- * microseconds later; that says nothing about when the next request
- * comes, and must not turn polling back on. */
+/* Whether a wait's events include a request: input on a descriptor that
+ * has not hung up. The client's read of each reply frees room in the
+ * socket, an EPOLLOUT edge a few microseconds later, and a client that
+ * closes after its reply makes a hang-up: neither says when the next
+ * request comes, and neither turns polling back on. */
 static bool any_input(const struct epoll_event *ev, int n)
 {
+	const uint32_t gone = EPOLLHUP | EPOLLRDHUP | EPOLLERR;
 	for (int i = 0; i < n; i++)
-		if (ev[i].events & ~(uint32_t)EPOLLOUT)
+		if ((ev[i].events & (EPOLLIN | EPOLLPRI)) && !(ev[i].events & gone))
 			return true;
 	return false;
 }
