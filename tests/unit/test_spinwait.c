@@ -86,6 +86,18 @@ static void expect_polling_back(const struct rig *r)
 	ck_assert_uint_eq(polls, 1);
 }
 
+/* A registered rig whose polling a spin that found nothing turned off. */
+static void rig_open_off(struct rig *r)
+{
+	struct epoll_event e;
+	unsigned long polls;
+	rig_open(r);
+	spinwait_set_us(SPINWAIT_MAX_US);
+	ck_assert(spinwait_add(r->ep));
+	ck_assert_int_eq(wait_once(r, 10, &polls, &e), 0);
+	ck_assert_uint_ge(polls, 1);
+}
+
 START_TEST(test_unregistered_never_polls)
 {
 	struct rig r;
@@ -167,12 +179,26 @@ START_TEST(test_adaptive)
 }
 END_TEST
 
-/* Pokes the rig after 5 ms, well past the 1 ms window. */
-static void *poke_late(void *arg)
+/* A thread that pokes a rig after a delay. */
+struct poke {
+	const struct rig *r;
+	useconds_t after_us;
+	pthread_t t;
+};
+
+static void *poke_run(void *arg)
 {
-	usleep(5000);
-	rig_poke(arg);
+	const struct poke *p = arg;
+	usleep(p->after_us);
+	rig_poke(p->r);
 	return NULL;
+}
+
+static void poke_start(struct poke *p, const struct rig *r, useconds_t us)
+{
+	p->r = r;
+	p->after_us = us;
+	ck_assert_int_eq(pthread_create(&p->t, NULL, poke_run, p), 0);
 }
 
 START_TEST(test_late_input_keeps_sleeping)
@@ -180,18 +206,13 @@ START_TEST(test_late_input_keeps_sleeping)
 	struct rig r;
 	struct epoll_event e;
 	unsigned long polls;
-	pthread_t t;
-	rig_open(&r);
-	spinwait_set_us(SPINWAIT_MAX_US);
-	ck_assert(spinwait_add(r.ep));
-	/* Off: a spin found nothing. */
-	ck_assert_int_eq(wait_once(&r, 10, &polls, &e), 0);
-	ck_assert_uint_ge(polls, 1);
-	/* A request that comes after the window ends a sleep... */
-	ck_assert_int_eq(pthread_create(&t, NULL, poke_late, &r), 0);
+	struct poke pk;
+	rig_open_off(&r);
+	/* A request that comes after the 1 ms window ends a sleep... */
+	poke_start(&pk, &r, 5000);
 	ck_assert_int_eq(wait_once(&r, 10000, &polls, &e), 1);
 	ck_assert_uint_eq(polls, 0);
-	pthread_join(t, NULL);
+	pthread_join(pk.t, NULL);
 	/* ...and leaves polling off: the next wait does not poll, even for
 	 * an event already there. */
 	ck_assert_int_eq(wait_once(&r, 1000, &polls, &e), 1);
@@ -209,11 +230,7 @@ START_TEST(test_output_only_keeps_sleeping)
 	struct rig r;
 	struct epoll_event e;
 	unsigned long polls;
-	rig_open(&r);
-	spinwait_set_us(SPINWAIT_MAX_US);
-	ck_assert(spinwait_add(r.ep));
-	ck_assert_int_eq(wait_once(&r, 10, &polls, &e), 0); /* off */
-	ck_assert_uint_ge(polls, 1);
+	rig_open_off(&r);
 	/* An eventfd is always writable: a wait that ends at once. */
 	int out = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ck_assert_int_ge(out, 0);
@@ -237,14 +254,6 @@ START_TEST(test_output_only_keeps_sleeping)
 }
 END_TEST
 
-/* The event arrives from another thread while the waiter polls or sleeps:
- * either way the waiter gets it, long before its timeout. */
-static void *poke_later(void *arg)
-{
-	usleep(300);
-	rig_poke(arg);
-	return NULL;
-}
 
 START_TEST(test_hangup_keeps_sleeping)
 {
@@ -254,11 +263,7 @@ START_TEST(test_hangup_keeps_sleeping)
 	struct epoll_event e;
 	unsigned long polls;
 	int sp[2];
-	rig_open(&r);
-	spinwait_set_us(SPINWAIT_MAX_US);
-	ck_assert(spinwait_add(r.ep));
-	ck_assert_int_eq(wait_once(&r, 10, &polls, &e), 0); /* off */
-	ck_assert_uint_ge(polls, 1);
+	rig_open_off(&r);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
 	struct epoll_event he = {.events = EPOLLIN | EPOLLRDHUP, .data.u64 = 9};
 	ck_assert_int_eq(epoll_ctl(r.ep, EPOLL_CTL_ADD, sp[0], &he), 0);
@@ -285,14 +290,16 @@ START_TEST(test_event_from_another_thread)
 	rig_open(&r);
 	spinwait_set_us(SPINWAIT_MAX_US);
 	ck_assert(spinwait_add(r.ep));
+	/* The event arrives while the waiter polls or sleeps: either way
+	 * the waiter gets it, long before its timeout. */
 	for (int i = 0; i < 20; i++) {
-		pthread_t t;
+		struct poke pk;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ck_assert_int_eq(pthread_create(&t, NULL, poke_later, &r), 0);
+		poke_start(&pk, &r, 300);
 		ck_assert_int_eq(wait_once(&r, 10000, &polls, &e), 1);
 		ck_assert_uint_eq(e.data.u64, 0x5eedf00dULL);
 		ck_assert_int_lt(ms_since(&t0), 5000);
-		pthread_join(t, NULL);
+		pthread_join(pk.t, NULL);
 		rig_drain(&r);
 	}
 	rig_close(&r);
