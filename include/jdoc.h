@@ -114,12 +114,13 @@ static inline unsigned char jdoc_fold_next(const unsigned char **p)
 /* A hash of the key folded as Go's encoding/json matches field names
  * (ASCII case, U+017F -> s, U+212A -> k): keys that fold together hash
  * alike. The _n form takes the length (key[len] must be NUL). */
+uint64_t jdoc_fold_hash(const char *key);
+uint64_t jdoc_fold_hash_n(const char *key, size_t len);
+
 /* For tests: how many bytes of p[0..len) the AVX2 step of a string scan
  * passes over as plain text (0 without AVX2). The 16-byte step after it
  * would scan whatever it left, right but slower. */
 size_t jdoc_avx2_run(const char *p, size_t len);
-uint64_t jdoc_fold_hash(const char *key);
-uint64_t jdoc_fold_hash_n(const char *key, size_t len);
 
 #define jv_is_null(v) ((v)->type == JV_NULL)
 #define jv_is_boolean(v) ((v)->type == JV_TRUE || (v)->type == JV_FALSE)

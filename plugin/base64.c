@@ -261,6 +261,23 @@ decode_avx2(const unsigned char *src, size_t len, unsigned char *out)
 }
 #endif
 
+#ifdef HAVE_SSSE3_PATH
+/* The vector steps of a decode, widest first, each on a CPU that has it:
+ * returns how many bytes of src they took, *avx2 of them by the AVX2
+ * step. out as for decode_into. */
+static size_t vector_steps(const unsigned char *src, size_t len,
+                           unsigned char *out, size_t *avx2)
+{
+	size_t i = 0;
+	if (__builtin_cpu_supports("avx2"))
+		i = decode_avx2(src, len, out);
+	*avx2 = i;
+	if (__builtin_cpu_supports("ssse3"))
+		i += decode_ssse3(src + i, len - i, out + i / 4 * 3);
+	return i;
+}
+#endif
+
 void base64_vector_steps(const char *src, size_t len, size_t *avx2,
                          size_t *ssse3)
 {
@@ -269,11 +286,7 @@ void base64_vector_steps(const char *src, size_t len, size_t *avx2,
 	unsigned char *out = malloc(len / 4 * 3 + 4);
 	if (out == NULL)
 		return;
-	if (__builtin_cpu_supports("avx2"))
-		*avx2 = decode_avx2((const unsigned char *)src, len, out);
-	if (__builtin_cpu_supports("ssse3"))
-		*ssse3 = decode_ssse3((const unsigned char *)src + *avx2,
-		                      len - *avx2, out + *avx2 / 4 * 3);
+	*ssse3 = vector_steps((const unsigned char *)src, len, out, avx2) - *avx2;
 	free(out);
 #else
 	(void)src;
@@ -297,11 +310,8 @@ static bool decode_into(const char *src, size_t len, unsigned char *out,
 	size_t i = 0;
 
 #ifdef HAVE_SSSE3_PATH
-	if (__builtin_cpu_supports("avx2"))
-		i = decode_avx2((const unsigned char *)src, len, out);
-	if (__builtin_cpu_supports("ssse3"))
-		i += decode_ssse3((const unsigned char *)src + i, len - i,
-		                  out + i / 4 * 3);
+	size_t by_avx2;
+	i = vector_steps((const unsigned char *)src, len, out, &by_avx2);
 	o = i / 4 * 3;
 #endif
 	/* Whole quanta of four alphabet bytes, which is all of a body
