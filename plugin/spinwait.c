@@ -1,7 +1,6 @@
 /* spinwait: adaptive spinning before a worker's epoll_wait sleeps (see
  * spinwait.h). */
 #include <dlfcn.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -13,11 +12,9 @@
 
 #include "spinwait.h"
 
-/* One per daemon thread. The default thread count is the number of CPUs:
- * a daemon past the last slot just sleeps. Each slot has a cache line of
- * its own, as its worker writes it under load. */
-#define SLOTS SPINWAIT_SLOTS
-
+/* One per daemon thread (SPINWAIT_SLOTS). The default thread count is the
+ * number of CPUs: a daemon past the last slot just sleeps. Each slot has a
+ * cache line of its own, as its worker writes it under load. */
 struct slot {
 	alignas(64) atomic_int key; /* the descriptor + 1; 0: free */
 	atomic_bool spin;   /* requests have come within the window */
@@ -26,7 +23,7 @@ struct slot {
 
 typedef int (*epoll_wait_fn)(int, struct epoll_event *, int, int);
 
-static struct slot slots[SLOTS];
+static struct slot slots[SPINWAIT_SLOTS];
 /* Read by every call, written only when set up: a line of their own. */
 static struct {
 	alignas(64) atomic_uint used; /* slots[0..used) taken at some time */
@@ -63,14 +60,21 @@ unsigned spinwait_us(void)
 	return atomic_load(&g.window_ns) / 1000u;
 }
 
+/* A slot's key for epfd, 0 (no slot's) for one that cannot be a
+ * descriptor. */
+static int key_of(int epfd)
+{
+	return epfd < 0 || epfd == INT_MAX ? 0 : epfd + 1;
+}
+
 bool spinwait_add(int epfd)
 {
-	if (epfd < 0 || epfd == INT_MAX)
+	int key = key_of(epfd);
+	if (key == 0)
 		return false;
-	for (unsigned i = 0; i < SLOTS; i++) {
+	for (unsigned i = 0; i < SPINWAIT_SLOTS; i++) {
 		int free_key = 0;
-		if (atomic_compare_exchange_strong(&slots[i].key, &free_key,
-		                                   epfd + 1)) {
+		if (atomic_compare_exchange_strong(&slots[i].key, &free_key, key)) {
 			atomic_store(&slots[i].spin, true);
 			unsigned u = atomic_load(&g.used);
 			while (u < i + 1 &&
@@ -84,12 +88,11 @@ bool spinwait_add(int epfd)
 
 void spinwait_remove(int epfd)
 {
-	if (epfd < 0 || epfd == INT_MAX)
-		return;
-	unsigned n = atomic_load(&g.used);
+	int key = key_of(epfd);
+	unsigned n = key != 0 ? atomic_load(&g.used) : 0;
 	for (unsigned i = 0; i < n; i++) {
-		int key = epfd + 1;
-		if (atomic_compare_exchange_strong(&slots[i].key, &key, 0))
+		int k = key;
+		if (atomic_compare_exchange_strong(&slots[i].key, &k, 0))
 			return;
 	}
 }
@@ -105,12 +108,11 @@ unsigned long spinwait_polls(void)
 
 static struct slot *slot_of(int epfd)
 {
-	if (epfd < 0 || epfd == INT_MAX)
-		return NULL;
-	unsigned n = atomic_load_explicit(&g.used, memory_order_acquire);
+	int key = key_of(epfd);
+	unsigned n =
+	    key != 0 ? atomic_load_explicit(&g.used, memory_order_acquire) : 0;
 	for (unsigned i = 0; i < n; i++)
-		if (atomic_load_explicit(&slots[i].key, memory_order_relaxed) ==
-		    epfd + 1)
+		if (atomic_load_explicit(&slots[i].key, memory_order_relaxed) == key)
 			return &slots[i];
 	return NULL;
 }
@@ -175,10 +177,9 @@ int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 		 * seconds. */
 		set_spin(s, false);
 	}
+	/* Nothing below runs on an error: errno is the wait's. */
 	int r = wait(epfd, ev, max, timeout);
-	int saved = errno;
 	if (r > 0 && any_input(ev, r) && now_ns() - start < w)
 		set_spin(s, true);
-	errno = saved;
 	return r;
 }
