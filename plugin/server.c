@@ -30,8 +30,6 @@ struct slow_lane;
 struct server {
 	struct MHD_Daemon **mhd; /* one per worker thread */
 	unsigned n_mhd;          /* started so far */
-	int *spin_fd;            /* each one's epoll descriptor, when
-	                          * registered with spinwait; else -1 */
 	struct acceptor *acceptor;
 	int listen_fd;
 	struct slow_lane *slow;
@@ -175,6 +173,14 @@ static enum MHD_Result reply(struct server *s, struct MHD_Connection *conn,
 	if (ret == MHD_YES)
 		keep_until_client_closes(conn);
 	return ret;
+}
+
+/* The epoll descriptor of a daemon's thread, or -1. */
+static int epoll_fd(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *di =
+	    MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	return di != NULL ? di->epoll_fd : -1;
 }
 
 /* The prebuilt replies and the decision-log writer, once no worker can
@@ -537,11 +543,7 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 	s->listen_fd = fd;
 	s->acceptor = acceptor_new(threads);
 	s->mhd = calloc(threads, sizeof *s->mhd);
-	s->spin_fd = malloc(threads * sizeof *s->spin_fd);
-	if (s->spin_fd != NULL)
-		for (unsigned i = 0; i < threads; i++)
-			s->spin_fd[i] = -1;
-	if (s->acceptor == NULL || s->mhd == NULL || s->spin_fd == NULL) {
+	if (s->acceptor == NULL || s->mhd == NULL) {
 		/* acceptor_new also needs a descriptor (its eventfd). */
 		*why = strdup("out of memory or file descriptors");
 		goto fail_serving;
@@ -570,10 +572,9 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 		s->n_mhd = i + 1;
 		/* Its thread may look for the next request a little before it
 		 * sleeps (spinwait.h). Without a slot it just sleeps. */
-		const union MHD_DaemonInfo *di =
-		    MHD_get_daemon_info(s->mhd[i], MHD_DAEMON_INFO_EPOLL_FD);
-		if (di != NULL && spinwait_add(di->epoll_fd))
-			s->spin_fd[i] = di->epoll_fd;
+		int ep = epoll_fd(s->mhd[i]);
+		if (ep >= 0)
+			spinwait_add(ep);
 	}
 	if (!acceptor_start(s->acceptor, fd, s->mhd, limit_each, why))
 		goto fail_serving;
@@ -612,15 +613,13 @@ static void stop_serving(struct server *s)
 	 * refuses them from now on, and is freed after. */
 	slow_drain(s->slow);
 	for (unsigned i = 0; i < s->n_mhd; i++) {
-		/* Before the daemon closes it: the number may be reused. */
-		if (s->spin_fd[i] >= 0)
-			spinwait_remove(s->spin_fd[i]);
+		/* Before the daemon closes it: the number may be reused.
+		 * (Nothing, if it got no slot.) */
+		spinwait_remove(epoll_fd(s->mhd[i]));
 		MHD_stop_daemon(s->mhd[i]);
 	}
 	free(s->mhd);
 	s->mhd = NULL;
-	free(s->spin_fd);
-	s->spin_fd = NULL;
 	s->n_mhd = 0;
 	slow_free(s->slow);
 	s->slow = NULL;
