@@ -414,6 +414,23 @@ static void observe(void *cls, const struct policy *p,
 	metrics_observe(o->metrics, rq, d, latency_us);
 }
 
+/* Reads flag's value s, a whole decimal number from lo to hi, into *out;
+ * false, after saying what the flag takes, for anything else. */
+static bool take_number(const char *flag, const char *s, unsigned lo,
+                        unsigned hi, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < (long)lo ||
+	    v > (long)hi) {
+		fprintf(stderr, "dockgate serve: %s takes %u to %u\n", flag, lo, hi);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	const char *policy_path = DEFAULT_POLICY, *socket_path = DEFAULT_SOCKET;
@@ -466,34 +483,20 @@ static int cmd_serve(int argc, char **argv)
 		} else if (strcmp(argv[i], "--watch") == 0)
 			watch = true;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-			char *end;
-			long t = strtol(argv[++i], &end, 10);
-			if (*end != '\0' || t < 1 || t > 256) {
-				fprintf(stderr, "dockgate serve: --threads takes 1 to 256\n");
+			if (!take_number(argv[i], argv[i + 1], 1, 256, &threads))
 				goto out;
-			}
-			threads = (unsigned)t;
+			i++;
 		} else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc) {
 			/* 0 would mean "never" to libmicrohttpd: a client could then
 			 * hold a connection forever, so it is refused. */
-			char *end;
-			long t = strtol(argv[++i], &end, 10);
-			if (*end != '\0' || t < 1 || t > 86400) {
-				fprintf(stderr,
-				        "dockgate serve: --idle-timeout takes 1 to 86400\n");
+			if (!take_number(argv[i], argv[i + 1], 1, 86400, &idle_timeout))
 				goto out;
-			}
-			idle_timeout = (unsigned)t;
+			i++;
 		} else if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc) {
-			char *end;
-			long t = strtol(argv[++i], &end, 10);
-			if (*end != '\0' || end == argv[i] || t < 0 ||
-			    t > (long)SPINWAIT_MAX_US) {
-				fprintf(stderr, "dockgate serve: --spin-us takes 0 to %u\n",
-				        SPINWAIT_MAX_US);
+			if (!take_number(argv[i], argv[i + 1], 0, SPINWAIT_MAX_US,
+			                 &spin_us))
 				goto out;
-			}
-			spin_us = (unsigned)t;
+			i++;
 		} else {
 			fprintf(stderr, "dockgate serve: unknown argument %s\n%s", argv[i],
 			        usage);
