@@ -1,7 +1,8 @@
 /* acceptor suite: connections opened at once are spread evenly over the
  * daemons, a closed one frees its daemon's place, a full set leaves new
  * connections waiting in the backlog rather than dropping them, stopping
- * leaves the listening socket working, and libmicrohttpd neither retries
+ * leaves the listening socket working, a connection libmicrohttpd refuses
+ * is closed and its place given back, and libmicrohttpd neither retries
  * TCP options nor logs on the Unix sockets it is handed. Real daemons,
  * real sockets. */
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +81,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	return ok;
 }
 
-static void rig_up(struct rig *g, unsigned limit_each)
+/* The acceptor's limit is limit_each a daemon, libmicrohttpd's mhd_limit. */
+static void rig_up_limits(struct rig *g, unsigned limit_each,
+                          unsigned mhd_limit)
 {
 	memset(g, 0, sizeof *g);
 	strcpy(g->dir, "/tmp/dockgate-acceptor.XXXXXX");
@@ -99,10 +103,7 @@ static void rig_up(struct rig *g, unsigned limit_each)
 		        MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG,
 		    0, NULL, NULL, answer, g->names[i], MHD_OPTION_EXTERNAL_LOGGER,
 		    count_log, (void *)NULL,
-		    /* One above the acceptor's, as plugin/server.c has it:
-		     * libmicrohttpd reports a close before it counts it, and
-		     * a close hands a waiting connection over at once. */
-		    MHD_OPTION_CONNECTION_LIMIT, limit_each + 1,
+		    MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
 		    MHD_OPTION_NOTIFY_CONNECTION, acceptor_notify,
 		    acceptor_slot(g->acc, i), MHD_OPTION_END);
 		ck_assert_ptr_nonnull(g->d[i]);
@@ -110,6 +111,14 @@ static void rig_up(struct rig *g, unsigned limit_each)
 	g->limit = limit_each;
 	__atomic_store_n(&pushes, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&others, 0, __ATOMIC_SEQ_CST);
+}
+
+/* One above the acceptor's, as plugin/server.c has it: libmicrohttpd
+ * reports a close before it counts it, and a close hands a waiting
+ * connection over at once. */
+static void rig_up(struct rig *g, unsigned limit_each)
+{
+	rig_up_limits(g, limit_each, limit_each + 1);
 }
 
 static void rig_start(struct rig *g)
@@ -421,6 +430,96 @@ START_TEST(test_unix_sockets_are_not_tcp)
 }
 END_TEST
 
+/* True when the peer closes fd (EOF or a reset) within ms milliseconds
+ * without sending anything. */
+static bool closed_by_peer(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, ms) <= 0)
+		return false;
+	char c;
+	ssize_t n = read(fd, &c, 1);
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* Reads everything fd's stderr file holds, from the start. */
+static char *slurp(int fd)
+{
+	static char buf[4096];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* libmicrohttpd refuses a connection the acceptor handed it (here its
+ * own limit is below the acceptor's; in the daemon, out of memory): the
+ * client is closed, not left hanging; the daemon's count is put back,
+ * so it is not counted full for ever; the refusal is logged once; the
+ * thread waits rather than spins; and once libmicrohttpd has room again
+ * a new connection is served and the log says so. */
+START_TEST(test_refused_by_libmicrohttpd)
+{
+	struct rig g;
+	rig_up_limits(&g, 3, 1);
+	acceptor_set_retry_ms(g.acc, 50);
+	char path[] = "/tmp/dockgate-acceptor-log.XXXXXX";
+	int log_fd = mkstemp(path);
+	ck_assert_int_ge(log_fd, 0);
+	unlink(path);
+	int saved = dup(2);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(log_fd, 2), 0);
+	rig_start(&g);
+
+	int a, b, on_a, on_b;
+	fill_both(&g, &a, &b, &on_a, &on_b);
+	long before = cpu_ms();
+	int c = dial(&g), d = dial(&g);
+	ck_assert(closed_by_peer(c, 2000));
+	ck_assert(closed_by_peer(d, 2000));
+	await_open(&g, 0, 1);
+	await_open(&g, 1, 1);
+	nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+	long used = cpu_ms() - before;
+
+	/* a's daemon has room once libmicrohttpd has counted the close,
+	 * which comes just after the notice: a refused try is dialled
+	 * again. */
+	close(a);
+	await_open(&g, (unsigned)on_a, 0);
+	int e = -1, got = -1;
+	for (int k = 0; k < 40 && got < 0; k++) {
+		e = dial(&g);
+		got = ask(e, 2000);
+		if (got < 0) {
+			close(e);
+			nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+		}
+	}
+	ck_assert_int_eq(got, on_a);
+	ck_assert_int_eq(ask(b, 2000), on_b);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, 2), 0);
+	close(saved);
+
+	const char *log = slurp(log_fd);
+	close(log_fd);
+	const char *refused = "cannot accept connections: libmicrohttpd "
+	                      "refused a connection";
+	const char *first = strstr(log, refused);
+	ck_assert_msg(first != NULL, "log: %s", log);
+	/* Both refusals in a row say it once. */
+	const char *again = strstr(first + 1, refused);
+	const char *ok = strstr(log, "accepting connections again");
+	ck_assert_msg(ok != NULL, "log: %s", log);
+	ck_assert_msg(again == NULL || again > ok, "log: %s", log);
+	ck_assert_msg(used < 150, "%ld ms of CPU in 300 ms", used);
+	close(b);
+	close(e);
+	rig_down(&g);
+}
+END_TEST
+
 Suite *acceptor_suite(void)
 {
 	Suite *s = suite_create("acceptor");
@@ -434,6 +533,7 @@ Suite *acceptor_suite(void)
 	tcase_add_test(tc, test_shut_down_socket_does_not_spin);
 	tcase_add_test(tc, test_out_of_descriptors_waits);
 	tcase_add_test(tc, test_unix_sockets_are_not_tcp);
+	tcase_add_test(tc, test_refused_by_libmicrohttpd);
 	suite_add_tcase(s, tc);
 	return s;
 }
