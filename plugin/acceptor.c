@@ -334,7 +334,8 @@ bool acceptor_start(struct acceptor *a, int listen_fd,
 	a->limit = limit_each > 0 ? limit_each : 1;
 	a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->wake_fd < 0) {
-		*why = xasprintf("eventfd: %s", strerror(errno));
+		*why = xasprintf("cannot start the accepting thread: eventfd: %s",
+		                 strerror(errno));
 		return false;
 	}
 	int rc = pthread_create(&a->thread, NULL, run, a);

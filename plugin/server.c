@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -70,6 +71,11 @@ static void queue_declog(void *arg, const char *line, size_t len)
 #define CONN_MEMORY (8u * 1024)
 /* Open connections at most, over all workers; more wait in the backlog. */
 #define MAX_CONNECTIONS 4096u
+/* Descriptors that must be left once everything else is up, besides the
+ * acceptor's eventfd: connections (dockerd keeps one or two per plugin,
+ * more for parallel calls), a reload's policy file, an audit log
+ * reopened, a look-up's socket to dockerd. */
+#define FD_ROOM 16u
 
 enum endpoint { EP_ACTIVATE, EP_AUTHZ_REQ, EP_AUTHZ_RES, EP_UNKNOWN };
 
@@ -181,6 +187,22 @@ static int epoll_fd(struct MHD_Daemon *d)
 	const union MHD_DaemonInfo *di =
 	    MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
 	return di != NULL ? di->epoll_fd : -1;
+}
+
+/* True when want more descriptors can be had (copies of fd, closed
+ * again). A daemon started with none left would accept nothing, ever:
+ * every connection would wait in the backlog while it looked healthy, and
+ * dockerd's calls would hang. */
+static bool fd_room(int fd, unsigned want)
+{
+	int got[FD_ROOM + 1];
+	unsigned n = 0;
+	while (n < want && n < FD_ROOM + 1 &&
+	       (got[n] = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+		n++;
+	for (unsigned i = 0; i < n; i++)
+		close(got[i]);
+	return n == want;
 }
 
 /* The prebuilt replies and the decision-log writer, once no worker can
@@ -575,6 +597,16 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 		int ep = epoll_fd(s->mhd[i]);
 		if (ep >= 0)
 			spinwait_add(ep);
+	}
+	if (!fd_room(fd, FD_ROOM + 1)) {
+		struct rlimit rl = {0, 0};
+		getrlimit(RLIMIT_NOFILE, &rl);
+		*why = xasprintf(
+		    "too few file descriptors: fewer than %u would be left for "
+		    "connections (limit %llu); raise it (ulimit -n, or "
+		    "LimitNOFILE= in the systemd unit)",
+		    FD_ROOM, (unsigned long long)rl.rlim_cur);
+		goto fail_serving;
 	}
 	if (!acceptor_start(s->acceptor, fd, s->mhd, limit_each, why))
 		goto fail_serving;

@@ -472,4 +472,108 @@ rc=$?
 detail="rc=$rc $out" check "an audit log that cannot be opened stops the start, before the socket" \
 	bash -c '[ "$1" != 0 ] && grep -q "cannot open the audit log" <<<"$2" && [ ! -e "$3" ]' _ "$rc" "$out" "$TMP/x.sock"
 
+# A start that runs out of descriptors part-way (after the decision-log
+# thread, some libmicrohttpd daemons and their spin slots exist) undoes what
+# it started. From the lowest descriptor limit at which the binary gets as
+# far as a message of its own, up to the first at which it serves, every
+# start fails with exit status 1, a "dockgate: error:" reason and its
+# socket gone; none crashes or hangs. Four threads: four daemons, so
+# several of those limits fail between the first daemon and the last.
+# fd_start LIMIT: "serving" (left running as $fd_pid), "hung" or "rc=N".
+fd_start() {
+	rm -f "$TMP/fd.sock"
+	# shellcheck disable=SC2086 # DOCKGATE may be a command with arguments
+	(ulimit -n "$1" && exec $DOCKGATE serve --policy "$TMP/a.yaml" \
+		--socket "$TMP/fd.sock" --threads 4) 2>"$TMP/fd.err" &
+	fd_pid=$!
+	local rc=0 end=$((SECONDS + 30))
+	# Not wait_answers: its one-second tries would make a hung start
+	# cost ten minutes.
+	while kill -0 "$fd_pid" 2>/dev/null && ((SECONDS < end)); do
+		if [ -S "$TMP/fd.sock" ] && curl -s -o /dev/null --max-time 1 \
+			--unix-socket "$TMP/fd.sock" -X POST http://plugin/Plugin.Activate; then
+			echo serving
+			return
+		fi
+		sleep 0.1
+	done
+	if kill -0 "$fd_pid" 2>/dev/null; then
+		kill -KILL "$fd_pid"
+		wait "$fd_pid"
+		echo hung
+		return
+	fi
+	wait "$fd_pid" || rc=$?
+	echo "rc=$rc"
+}
+fd_failed=0 fd_daemon=0 fd_served=0 fd_bad= fd_last= fd_from=3
+# valgrind needs descriptors of its own, and below that it dies of an
+# assertion (a log the sanitizer check would report): start where it runs.
+if [[ $DOCKGATE == valgrind* ]]; then
+	while ((fd_from < 300)) && ! (ulimit -n "$fd_from" &&
+		exec ${DOCKGATE% *} --log-file=/dev/null /bin/true) >/dev/null 2>&1; do
+		fd_from=$((fd_from + 1))
+	done
+fi
+for ((n = fd_from; n <= 300; n++)); do
+	fd_start "$n" >"$TMP/fd.state"
+	r=$(cat "$TMP/fd.state")
+	if [ "$r" = serving ]; then
+		fd_served=$n
+		break
+	fi
+	# Below the limit the binary needs to reach main, nothing is ours.
+	if ((fd_failed == 0)) && ! grep -q '^dockgate: ' "$TMP/fd.err"; then
+		continue
+	fi
+	fd_failed=$((fd_failed + 1))
+	fd_last=$(grep '^dockgate: error: ' "$TMP/fd.err" | tail -1)
+	grep -q 'cannot start the HTTP server' "$TMP/fd.err" && fd_daemon=$((fd_daemon + 1))
+	if [ "$r" != rc=1 ] || [ -z "$fd_last" ] || [ -e "$TMP/fd.sock" ] ||
+		grep -qi -e sanitizer -e 'runtime error' "$TMP/fd.err"; then
+		fd_bad+="limit $n: $r, socket $([ -e "$TMP/fd.sock" ] && echo left || echo gone): $(tr '\n' '|' <"$TMP/fd.err") "
+	fi
+done
+detail="served at ${fd_served}, ${fd_failed} failed starts (${fd_daemon} at a daemon); ${fd_bad}" \
+	check "out of descriptors at any point of the start: exit 1 with the reason, socket removed, no crash" \
+	bash -c '[ "$1" -gt 0 ] && [ "$2" -ge 4 ] && [ -z "$3" ]' _ "$fd_served" "$fd_daemon" "$fd_bad"
+# It used to serve with none left: up and answering nothing, each
+# connection waiting in the backlog for ever. Now the last limit that
+# fails says why, and the first that serves answers 16 connections held
+# open at once.
+fd_many=0
+if ((fd_served > 0)); then
+	fd_many=$(python3 - "$TMP/fd.sock" <<-'EOF'
+		import socket, sys, time
+		end = time.monotonic() + 30
+		ss = []
+		for _ in range(16):
+		    s = socket.socket(socket.AF_UNIX)
+		    s.connect(sys.argv[1])
+		    ss.append(s)
+		n = 0
+		for s in ss:
+		    s.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n")
+		for s in ss:
+		    buf = b""
+		    try:
+		        while b"Implements" not in buf:
+		            s.settimeout(max(0.1, end - time.monotonic()))
+		            chunk = s.recv(4096)
+		            if not chunk:
+		                break
+		            buf += chunk
+		    except OSError:
+		        pass
+		    n += b"Implements" in buf
+		print(n)
+	EOF
+	)
+	kill -TERM "$fd_pid"
+	wait "$fd_pid"
+fi
+detail="at $fd_served: $fd_many of 16 answered; below it: $fd_last" \
+	check "a descriptor limit leaving no room for connections stops the start; the first that serves has room" \
+	bash -c '[[ $1 == *"too few file descriptors"*"raise it"* ]] && [ "$2" = 16 ]' _ "$fd_last" "$fd_many"
+
 check_summary operations
