@@ -244,6 +244,20 @@ man-check: $(BUILD)/dockgate
 	if [ -n "$$missing" ]; then \
 		echo "contrib/dockgate.8 has no entry for:$$missing"; exit 1; fi; \
 	echo "contrib/dockgate.8: an entry for each of the $$(echo $$opts | wc -w) options of dockgate --help"
+	@# The usage blocks of README.md and doc/operations.md: every serve
+	@# option too.
+	@opts=$$($(BUILD)/dockgate --help | sed -n '1,/dockgate check/p' | \
+		grep -o -- '--[a-z][a-z-]*' | sort -u); \
+	for f in README.md doc/operations.md; do \
+		usage=$$(sed -n '/^dockgate serve \[/,/^```/p' $$f); \
+		[ -n "$$usage" ] || { echo "$$f: no dockgate serve usage block"; exit 1; }; \
+		missing=; \
+		for o in $$opts; do \
+			printf '%s\n' "$$usage" | grep -q -- "\[$$o[] ]" || missing="$$missing $$o"; \
+		done; \
+		[ -z "$$missing" ] || { echo "$$f: usage block lacks$$missing"; exit 1; }; \
+	done; \
+	echo "README.md, doc/operations.md: their usage blocks list every serve option"
 
 # The managed plugin's rootfs, assembled without docker and run with chroot:
 # it carries libcurl, which the binary opens only for unset-user: inspect.
