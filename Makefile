@@ -249,7 +249,8 @@ man-check: $(BUILD)/dockgate
 	@opts=$$($(BUILD)/dockgate --help | sed -n '1,/dockgate check/p' | \
 		grep -o -- '--[a-z][a-z-]*' | sort -u); \
 	for f in README.md doc/operations.md; do \
-		usage=$$(sed -n '/^dockgate serve \[/,/^```/p' $$f); \
+		usage=$$(awk '/^dockgate serve \[/ { on = 1; print; next } \
+			on && (/^```/ || /^dockgate /) { exit } on' $$f); \
 		[ -n "$$usage" ] || { echo "$$f: no dockgate serve usage block"; exit 1; }; \
 		missing=; \
 		for o in $$opts; do \

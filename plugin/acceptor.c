@@ -264,9 +264,6 @@ static enum accepted accept_pending(struct acceptor *a)
 			trouble(a, "accept", errno);
 			return TROUBLE;
 		}
-		if (a->trouble != NULL)
-			log_msg(LOG_INFO, "accepting connections again");
-		a->trouble = NULL;
 		atomic_fetch_add(&a->slot[i].open, 1);
 		a->slot[i].last_ms = now_ms();
 		/* On failure libmicrohttpd has closed the socket (and said
@@ -277,6 +274,11 @@ static enum accepted accept_pending(struct acceptor *a)
 			trouble(a, "libmicrohttpd refused a connection", errno);
 			return TROUBLE;
 		}
+		/* Only now: a connection accepted and then refused has not
+		 * ended the trouble. */
+		if (a->trouble != NULL)
+			log_msg(LOG_INFO, "accepting connections again");
+		a->trouble = NULL;
 	}
 }
 
