@@ -189,20 +189,19 @@ static int epoll_fd(struct MHD_Daemon *d)
 	return di != NULL ? di->epoll_fd : -1;
 }
 
-/* True when want more descriptors can be had (copies of fd, closed
- * again). A daemon started with none left would accept nothing, ever:
- * every connection would wait in the backlog while it looked healthy, and
- * dockerd's calls would hang. */
-static bool fd_room(int fd, unsigned want)
+/* True when the acceptor's eventfd and FD_ROOM more descriptors can be
+ * had (copies of fd, closed again). A daemon started with none left would
+ * accept nothing, ever: every connection would wait in the backlog while
+ * it looked healthy, and dockerd's calls would hang. */
+static bool fd_room(int fd)
 {
 	int got[FD_ROOM + 1];
 	unsigned n = 0;
-	while (n < want && n < FD_ROOM + 1 &&
-	       (got[n] = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+	while (n < FD_ROOM + 1 && (got[n] = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0)
 		n++;
 	for (unsigned i = 0; i < n; i++)
 		close(got[i]);
-	return n == want;
+	return n == FD_ROOM + 1;
 }
 
 /* The prebuilt replies and the decision-log writer, once no worker can
@@ -598,7 +597,7 @@ struct server *server_start(const struct server_config *cfg, struct policy *p,
 		if (ep >= 0)
 			spinwait_add(ep);
 	}
-	if (!fd_room(fd, FD_ROOM + 1)) {
+	if (!fd_room(fd)) {
 		struct rlimit rl = {0, 0};
 		getrlimit(RLIMIT_NOFILE, &rl);
 		*why = xasprintf(
