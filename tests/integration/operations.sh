@@ -490,17 +490,11 @@ fd_start() {
 	(ulimit -n "$1" && exec $DOCKGATE serve --policy "$TMP/a.yaml" \
 		--socket "$TMP/fd.sock" --threads 4) 2>"$TMP/fd.err" &
 	fd_pid=$!
-	local rc=0 end=$((SECONDS + 30))
-	# Not wait_answers: its one-second tries would make a hung start
-	# cost ten minutes.
-	while kill -0 "$fd_pid" 2>/dev/null && ((SECONDS < end)); do
-		if [ -S "$TMP/fd.sock" ] && curl -s -o /dev/null --max-time 1 \
-			--unix-socket "$TMP/fd.sock" -X POST http://plugin/Plugin.Activate; then
-			echo serving
-			return
-		fi
-		sleep 0.1
-	done
+	local rc=0
+	if wait_answers "$TMP/fd.sock" "$fd_pid" 30; then
+		echo serving
+		return
+	fi
 	if kill -0 "$fd_pid" 2>/dev/null; then
 		kill -KILL "$fd_pid"
 		wait "$fd_pid" 2>/dev/null

@@ -3,10 +3,12 @@
 # (default 10), until the plugin on the Unix socket SOCK answers POST
 # /Plugin.Activate; fails at once when the process PID has exited. Shared
 # by the shell suites and the bench scripts that start a daemon; each
-# prints its own failure.
+# prints its own failure. A deadline, not a count of tries: a daemon that
+# accepts and never answers costs each try a second.
 wait_answers() {
-	local i tries=$((${3:-10} * 10))
-	for ((i = 0; i < tries; i++)); do
+	# SECONDS counts whole seconds: one more keeps at least SECONDS.
+	local end=$((SECONDS + ${3:-10} + 1))
+	while ((SECONDS < end)); do
 		if [ -S "$1" ] && curl -s -o /dev/null --max-time 1 --unix-socket "$1" \
 			-X POST http://plugin/Plugin.Activate; then
 			return 0
